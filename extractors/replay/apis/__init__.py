@@ -1,0 +1,1 @@
+"""One module per platform API emulated by the replay server (found with pkgutil)."""
