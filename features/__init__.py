@@ -1,0 +1,1 @@
+"""Maraude features package."""
