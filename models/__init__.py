@@ -1,0 +1,1 @@
+"""Maraude models package."""
