@@ -1,0 +1,79 @@
+"""Why a post was flagged: the words whose removal lowers the flagged label's score most (occlusion).
+
+For each flagged post, every word is dropped in turn and the post is rescored; a word's weight for
+a label is ``score(full post) - score(post without the word)``. Only flagged posts and their
+flagged labels are explained, and all the variants of a batch of posts are scored together, so the
+cost is about (words per flagged post) forward passes of short texts. The pipeline stores the
+result in ``predictions.explanation`` for reviewers: ``{label: [[word, weight], ...]}``.
+
+Text is already redacted when it reaches the classifier, so the words shown are redacted too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+MAX_WORDS = 80
+"""Longer posts are explained on their first words only: the model's input is truncated anyway."""
+
+_WORD = re.compile(r"\S+")
+_EDGE_PUNCTUATION = re.compile(r"^[^\w@#]+|[^\w]+$")
+
+
+def _display(word: str) -> str:
+    """The word without surrounding punctuation (kept as is when nothing else remains, e.g. an emoji)."""
+    stripped = _EDGE_PUNCTUATION.sub("", word)
+    return stripped or word
+
+
+def explain(
+    classifier,
+    texts: Sequence[str],
+    flagged_labels: Sequence[Sequence[str]],
+    top_k: int = 3,
+    batch_size: int = 64,
+) -> list[dict[str, list[list]]]:
+    """Per post, ``{label: [[word, weight], ...]}`` for its flagged labels, top ``top_k`` words by weight.
+
+    ``classifier`` has ``labels`` and ``predict_proba(texts, batch_size)`` (``models.inference.Classifier``).
+    Posts without flagged labels get ``{}``. Only words that raise the score (weight > 0) are kept;
+    weights are rounded to 4 decimals. Repeated words are merged, keeping the largest weight.
+    """
+    if len(texts) != len(flagged_labels):
+        raise ValueError(f"{len(texts)} texts but {len(flagged_labels)} lists of flagged labels")
+    label_index = {label: index for index, label in enumerate(classifier.labels)}
+    results: list[dict[str, list[list]]] = [{} for _ in texts]
+    variants: list[str] = []
+    plans = []  # (post index, words, first variant row)
+    for post, (text, labels) in enumerate(zip(texts, flagged_labels)):
+        unknown = [label for label in labels if label not in label_index]
+        if unknown:
+            raise ValueError(f"unknown labels {unknown}; the classifier knows {list(classifier.labels)}")
+        if not labels:
+            continue
+        words = _WORD.findall(text)[:MAX_WORDS]
+        if not words:
+            continue
+        plans.append((post, words, len(variants)))
+        variants.append(" ".join(words))
+        variants.extend(" ".join(words[:i] + words[i + 1 :]) for i in range(len(words)))
+    if not variants:
+        return results
+    scores = np.asarray(classifier.predict_proba(variants, batch_size=batch_size))
+    for post, words, first in plans:
+        full = scores[first]
+        without = scores[first + 1 : first + 1 + len(words)]
+        for label in flagged_labels[post]:
+            column = label_index[label]
+            weights = full[column] - without[:, column]
+            best: dict[str, float] = {}
+            for word, weight in zip(words, weights.tolist()):
+                shown = _display(word)
+                if weight > 0 and weight > best.get(shown, 0.0):
+                    best[shown] = weight
+            ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:top_k]
+            results[post][label] = [[word, round(weight, 4)] for word, weight in ranked if round(weight, 4) > 0]
+    return results
