@@ -157,7 +157,7 @@ def collect_source(source_name: str, *, sources_file: str | Path, run_at: dateti
             "reply_to_uid": [c.reply_to_uid for c in clean],
         }
     )
-    empty = posts["text_redacted"].fillna("").str.strip() == ""
+    empty = posts["text_redacted"].map(lambda text: not (text or "").strip()).astype(bool)
     for key in posts.loc[empty, "post_uid"]:
         rejects.append((key, "empty_text", "text is empty once normalised and redacted"))
     posts = posts.loc[~empty].reset_index(drop=True)
