@@ -20,14 +20,6 @@ from maraude import LABELS
 REFERENTIAL_PATH = Path(__file__).resolve().parent / "orientation.yaml"
 COUNTRIES = ("FR", "BE", "QC")
 
-LABEL_NAMES_FR = {
-    "no_school": "décrochage scolaire",
-    "no_job": "sans emploi ni formation",
-    "isolation": "isolement",
-    "distress": "détresse",
-}
-
-
 class ReferentialError(ValueError):
     """orientation.yaml does not follow the rules written at its top."""
 
@@ -113,15 +105,6 @@ def country_of(departement: str | None) -> str:
     return "FR"
 
 
-def _context(labels: frozenset[str], age_band: str | None, help_seeking: bool) -> str:
-    seen = [LABEL_NAMES_FR[label] for label in LABELS if label in labels]
-    parts = [f"signaux : {', '.join(seen)}" if seen else "aucun signal actif"]
-    parts.append(f"tranche d'âge {age_band} ans" if age_band else "âge inconnu")
-    if help_seeking:
-        parts.append("la personne demande de l'aide")
-    return "Repéré : " + " ; ".join(parts) + "."
-
-
 def suggest(
     labels: Iterable[str],
     *,
@@ -137,8 +120,8 @@ def suggest(
     """
     active = frozenset(labels)
     country = country_of(departement)
-    context = _context(active, age_band, help_seeking)
     matching = [s for s in load_referential() if s.applies(active, age_band, help_seeking, country, departement)]
     # Structures that answer a signal come before those proposed only because the person asks for help.
     matching.sort(key=lambda s: not (s.labels & active))
-    return [{"structure": s.structure, "pourquoi": f"{s.reason} {context}", "contact": s.contact} for s in matching]
+    # The case itself shows the signals, age band and help-seeking: "pourquoi" says what the structure offers.
+    return [{"structure": s.structure, "pourquoi": s.reason, "contact": s.contact} for s in matching]

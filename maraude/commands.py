@@ -27,7 +27,7 @@ def _print_outcomes(outcomes) -> bool:
         if outcome.failed_tasks or outcome.state != "success":
             ok = False
             print(f"ÉCHEC : {outcome.dag_id} ({outcome.state}) — tâches en échec : {', '.join(outcome.failed_tasks)}."
-                  f" Journaux : var/airflow/logs", file=sys.stderr)
+                  f" Journaux : {get_settings().home / 'airflow' / 'logs'}", file=sys.stderr)
     return ok
 
 
@@ -60,9 +60,9 @@ def demo(args: argparse.Namespace) -> int:
         orchestrate.prepare(settings, sources_file=sources_file, warehouse_path=settings.warehouse_path)
         at = _parse_at(args.at)
         print(f"2/4  Collecte via Airflow (maraude_collect) sur {base_url} …", flush=True)
-        collect = orchestrate.run_dag("maraude_collect", at)
+        collect = orchestrate.run_dag("maraude_collect", at, log_dir=settings.home / "airflow" / "logs" / "cli")
         print("3/4  Analyse, situations et contrôles (maraude_score) …", flush=True)
-        score = orchestrate.run_dag("maraude_score", at)
+        score = orchestrate.run_dag("maraude_score", at, log_dir=settings.home / "airflow" / "logs" / "cli")
     ok = _print_outcomes([collect, score])
     print(f"4/4  Terminé en {time.monotonic() - started:.0f} s. Entrepôt : {settings.warehouse_path}\n")
     _show(settings.warehouse_path)
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     settings.ensure_dirs()
     warehouse_path = Path(args.warehouse) if args.warehouse else settings.warehouse_path
     orchestrate.prepare(settings, sources_file=Path(args.sources), warehouse_path=warehouse_path)
-    ok = _print_outcomes(orchestrate.run_cycle(_parse_at(args.at)))
+    ok = _print_outcomes(orchestrate.run_cycle(_parse_at(args.at), log_dir=settings.home / "airflow" / "logs" / "cli"))
     _show(warehouse_path, limit=args.top)
     return 0 if ok else 1
 

@@ -6,9 +6,10 @@ this process one task after another, which suits a 2-core machine and needs no s
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-import logging
 import os
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -45,18 +46,47 @@ def prepare(settings: Settings, *, sources_file: Path, warehouse_path: Path) -> 
     warehouse.migrate(warehouse_path)
 
 
-def run_dag(dag_id: str, at: datetime, *, quiet: bool = True) -> DagOutcome:
-    """Run one DAG for logical date ``at`` through ``dag.test()``."""
-    if quiet:
-        # Task logs still go to var/airflow/logs; the terminal keeps the summary readable.
-        for name in ("airflow", "airflow.task", "sqlalchemy", "great_expectations"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+@contextlib.contextmanager
+def _output_to(path: Path):
+    """Send this process's stdout and stderr to ``path`` at the file-descriptor level.
+
+    Airflow's structured logger keeps a reference to the stream it first saw, so swapping
+    ``sys.stdout`` is not enough: the descriptors themselves are redirected, then restored.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "ab") as log_file:
+        os.dup2(log_file.fileno(), 1)
+        os.dup2(log_file.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def run_dag(dag_id: str, at: datetime, *, log_dir: Path | None = None) -> DagOutcome:
+    """Run one DAG for logical date ``at`` through ``dag.test()``.
+
+    With ``log_dir``, Airflow's own output (task logs, which hold counts and keyed ids only) goes
+    to a file there instead of the terminal, which then stays readable for outreach workers.
+    """
     dag = _load_dag(dag_id)
     for task in dag.tasks:
         # An on-demand run reports a failure at once (dag.test would otherwise wait out the retry
         # delays); the scheduler keeps the DAG's retries.
         task.retries = 0
-    dag_run = dag.test(logical_date=at)
+    if log_dir is None:
+        dag_run = dag.test(logical_date=at)
+    else:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with _output_to(log_dir / f"{dag_id}-{at:%Y%m%dT%H%M%S}.log"):
+            dag_run = dag.test(logical_date=at)
     failed = [
         ti.task_id + (f"[{ti.map_index}]" if ti.map_index >= 0 else "")
         for ti in dag_run.get_task_instances()
@@ -65,9 +95,9 @@ def run_dag(dag_id: str, at: datetime, *, quiet: bool = True) -> DagOutcome:
     return DagOutcome(dag_id=dag_id, state=str(dag_run.state), failed_tasks=failed)
 
 
-def run_cycle(at: datetime) -> list[DagOutcome]:
+def run_cycle(at: datetime, *, log_dir: Path | None = None) -> list[DagOutcome]:
     """Collect then score, as the scheduler would chain them through the posts Asset."""
-    return [run_dag(dag_id, at) for dag_id in CYCLE]
+    return [run_dag(dag_id, at, log_dir=log_dir) for dag_id in CYCLE]
 
 
 def materialise_sources(template: Path, server_url: str, out: Path) -> Path:

@@ -96,8 +96,8 @@ def review_queue(con, limit: int = 10) -> str:
                     out.append("    Mots qui ont pesé : " + " ; ".join(parts))
         suggestions = json.loads(orientation) if isinstance(orientation, str) else (orientation or [])
         if suggestions:
-            out.append("    Orientation possible : " + " ; ".join(
-                f"{s['structure']} ({s['pourquoi']})" for s in suggestions[:3]))
+            out.append("    Orientation possible :")
+            out += [f"      - {s['structure']} : {s['pourquoi']} [{s['contact']}]" for s in suggestions[:3]]
         out.append("")
     out.append("Maraude ne contacte personne et ne décide rien : une personne formée lit, vérifie et décide.")
     out.append("Décision : maraude review decide CASE_ID --decision reach_out|watch|already_supported|not_concerned|false_alarm|closed")
