@@ -182,3 +182,30 @@ def test_every_label_column_is_scored(cycle):
             "SELECT count(*) FROM predictions WHERE " + " OR ".join(f"{label} IS NULL" for label in LABELS)
         ).fetchone()[0]
     assert nulls == 0
+
+
+def test_retention_dag_purges_unflagged_posts_on_schedule_and_audits_it(cycle, tmp_path, monkeypatch):
+    """maraude_retention through Airflow, 40 days after collection, on a copy of the warehouse."""
+    import shutil
+    from datetime import timedelta
+
+    target = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(cycle["target"], target)
+    shutil.copyfile(cycle["target"].with_name("vault.duckdb"), tmp_path / "vault.duckdb")
+    with warehouse.connect(target) as con:
+        # Make some posts unflagged, as a real model leaves most of them.
+        con.execute("UPDATE predictions SET flagged_labels = [] WHERE post_uid IN"
+                    " (SELECT post_uid FROM posts ORDER BY post_uid LIMIT 100)")
+        flagged_before = con.execute("SELECT count(*) FROM predictions WHERE len(flagged_labels) > 0").fetchone()[0]
+    monkeypatch.setenv("AIRFLOW_VAR_MARAUDE_WAREHOUSE", str(target))
+    outcome = orchestrate.run_dag("maraude_retention", AT + timedelta(days=40))
+    assert outcome.state == "success" and not outcome.failed_tasks
+    with warehouse.connect(target, read_only=True) as con:
+        unflagged_left = con.execute(
+            "SELECT count(*) FROM posts p WHERE NOT EXISTS (SELECT 1 FROM predictions r"
+            " WHERE r.post_uid = p.post_uid AND len(r.flagged_labels) > 0)").fetchone()[0]
+        flagged_after = con.execute("SELECT count(*) FROM predictions WHERE len(flagged_labels) > 0").fetchone()[0]
+        audited = con.execute("SELECT count(*) FROM audit_log WHERE actor = 'maraude_retention'").fetchone()[0]
+    assert unflagged_left == 0
+    assert flagged_after == flagged_before, "flagged evidence stays while its case is active"
+    assert audited >= 1
