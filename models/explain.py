@@ -1,7 +1,7 @@
 """Why a post was flagged: the words whose removal lowers the flagged label's score most (occlusion).
 
 For each flagged post, every word is dropped in turn and the post is rescored; a word's weight for
-a label is ``score(full post) - score(post without the word)``. Only flagged posts and their
+a label is ``score(full post) - score(post without the word)``; function words are not candidates. Only flagged posts and their
 flagged labels are explained, and all the variants of a batch of posts are scored together, so the
 cost is about (words per flagged post) forward passes of short texts. The pipeline stores the
 result in ``predictions.explanation`` for reviewers: ``{label: [[word, weight], ...]}``.
@@ -20,6 +20,13 @@ MAX_WORDS = 80
 """Longer posts are explained on their first words only: the model's input is truncated anyway."""
 
 _WORD = re.compile(r"\S+")
+FUNCTION_WORDS = frozenset(
+    "le la les l' un une des de du d' et ou à au aux en dans sur pour par avec ce cet cette ces c' ça ca "
+    "je j' tu il elle on nous vous ils elles me m' te t' se s' mon ma mes ton ta tes son sa ses que qu' "
+    "qui est a ai j'ai c'est y".split()
+)
+"""Words never offered as explanations, so they are not occluded either: it roughly halves the cost
+and keeps the words a reviewer sees meaningful. Negations (pas, plus, rien, personne) stay candidates."""
 _EDGE_PUNCTUATION = re.compile(r"^[^\w@#]+|[^\w]+$")
 
 
@@ -57,9 +64,10 @@ def explain(
         words = _WORD.findall(text)[:MAX_WORDS]
         if not words:
             continue
-        plans.append((post, words, len(variants)))
+        candidates = [i for i, word in enumerate(words) if _display(word).lower() not in FUNCTION_WORDS]
+        plans.append((post, [words[i] for i in candidates], len(variants)))
         variants.append(" ".join(words))
-        variants.extend(" ".join(words[:i] + words[i + 1 :]) for i in range(len(words)))
+        variants.extend(" ".join(words[:i] + words[i + 1 :]) for i in candidates)
     if not variants:
         return results
     scores = np.asarray(classifier.predict_proba(variants, batch_size=batch_size))

@@ -81,42 +81,36 @@ def protect(
 
     texts = redactor.redact_many([raw.text or "" for raw in kept])
     posts = []
+    identities = []
+    post_identities = []
+    for raw, text in zip(kept, texts):
+        account = _account_id(raw)
+        pseudo = author_pseudonym(raw.platform, account, keys)
+        uid = post_uid(raw.platform, raw.post_id, keys)
+        identities.append(dict(
+            author_pseudo=pseudo, platform=raw.platform, handle=raw.author_handle, display_name=raw.author_name,
+            profile_url=raw.author_url, author_id=account, seen_at=raw.created_at,
+        ))
+        post_identities.append(dict(
+            post_uid=uid, author_pseudo=pseudo, platform=raw.platform, post_url=raw.url,
+            post_id=str(raw.post_id), created_at=raw.created_at,
+        ))
+        posts.append(
+            CleanPost(
+                post_uid=uid,
+                platform=raw.platform,
+                source=raw.source,
+                author_pseudo=pseudo,
+                created_at=raw.created_at,
+                text_redacted=text,
+                lang_tag=raw.lang_tag,
+                thread_uid=post_uid(raw.platform, raw.thread_id, keys) if raw.thread_id else None,
+                reply_to_uid=post_uid(raw.platform, raw.reply_to_id, keys) if raw.reply_to_id else None,
+            )
+        )
     vault.con.execute("BEGIN TRANSACTION")
     try:
-        for raw, text in zip(kept, texts):
-            account = _account_id(raw)
-            pseudo = author_pseudonym(raw.platform, account, keys)
-            uid = post_uid(raw.platform, raw.post_id, keys)
-            vault.store_identity(
-                author_pseudo=pseudo,
-                platform=raw.platform,
-                handle=raw.author_handle,
-                display_name=raw.author_name,
-                profile_url=raw.author_url,
-                author_id=account,
-                seen_at=raw.created_at,
-            )
-            vault.store_post(
-                post_uid=uid,
-                author_pseudo=pseudo,
-                platform=raw.platform,
-                post_url=raw.url,
-                post_id=str(raw.post_id),
-                created_at=raw.created_at,
-            )
-            posts.append(
-                CleanPost(
-                    post_uid=uid,
-                    platform=raw.platform,
-                    source=raw.source,
-                    author_pseudo=pseudo,
-                    created_at=raw.created_at,
-                    text_redacted=text,
-                    lang_tag=raw.lang_tag,
-                    thread_uid=post_uid(raw.platform, raw.thread_id, keys) if raw.thread_id else None,
-                    reply_to_uid=post_uid(raw.platform, raw.reply_to_id, keys) if raw.reply_to_id else None,
-                )
-            )
+        vault.store_many(identities=identities, posts=post_identities)
         vault.con.execute("COMMIT")
     except BaseException:
         vault.con.execute("ROLLBACK")
