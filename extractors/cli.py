@@ -62,6 +62,18 @@ def register(commands, bench_commands) -> None:
     bench.set_defaults(func=run_bench_extract)
 
 
+def _denylist(warehouse_path: Path) -> frozenset[str]:
+    """Opt-outs recorded by ``maraude forget`` (none when no warehouse exists yet): honoured here too."""
+    if not warehouse_path.exists():
+        return frozenset()
+    from maraude.warehouse import connect, migrate
+    from privacy.optout import load_denylist
+
+    migrate(warehouse_path)
+    with connect(warehouse_path, read_only=True) as con:
+        return load_denylist(con)
+
+
 def _is_loopback(base_url: str) -> bool:
     host = urlsplit(base_url).hostname or ""
     if host in LOOPBACK_NAMES:
@@ -117,7 +129,7 @@ def run_extract(args: argparse.Namespace) -> int:
     settings = get_settings()
     settings.ensure_dirs()
     keys = load_keys(settings, create=True)
-    protected = protect(french, keys=keys, vault=settings.vault_path)
+    protected = protect(french, keys=keys, vault=settings.vault_path, denylist=_denylist(settings.warehouse_path))
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8") as out:

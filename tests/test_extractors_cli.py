@@ -40,3 +40,23 @@ def test_extract_reports_a_stopped_source_with_exit_code_3(tmp_path, test_keys, 
         code = main(["extract", "bluesky", "--base-url", url + "/nowhere", "--query", "taf", "-o", str(tmp_path / "o")])
     assert code == 3
     assert "stopped" in capsys.readouterr().err
+
+
+def test_extract_drops_people_who_asked_to_be_forgotten(tmp_path, test_keys, monkeypatch):
+    from maraude import warehouse
+    from maraude.settings import get_settings
+    from privacy.keys import load_keys
+    from privacy.optout import forget
+
+    monkeypatch.setenv("MARAUDE_HOME", str(tmp_path / "home"))
+    settings = get_settings()
+    settings.ensure_dirs()
+    warehouse.migrate(settings.warehouse_path)
+    posts = mastodon_corpus(french=10, english=0)
+    forget("mastodon", posts[0].author, keys=load_keys(settings), warehouse_path=settings.warehouse_path,
+           vault_path=settings.vault_path)
+    out = tmp_path / "out.jsonl"
+    with serve(posts) as url:
+        assert main(["extract", "mastodon", "--base-url", url, "--query", "#galere", "-o", str(out)]) == 0
+    kept = sum(1 for p in posts if p.author == posts[0].author)
+    assert len(out.read_text(encoding="utf-8").splitlines()) == len(posts) - kept
