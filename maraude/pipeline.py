@@ -101,7 +101,7 @@ def collect_source(source_name: str, *, sources_file: str | Path, run_at: dateti
         raise KeyError(f"source {source_name!r} is not configured in {sources_file}")
     batch_id = f"{source.name}@{run_at.isoformat()}"
 
-    with warehouse.connect(paths.warehouse, read_only=False) as con:
+    with warehouse.connect(paths.warehouse) as con:
         row = con.execute("SELECT cursor FROM ingest_state WHERE source = ?", [source.name]).fetchone()
         denylist = load_denylist(con)
     cursor = row[0] if row else None
@@ -115,7 +115,7 @@ def collect_source(source_name: str, *, sources_file: str | Path, run_at: dateti
 
     rejects = [(uid(r.ref), r.reason, r.detail) for r in result.rejects]
 
-    raw_by_uid = {pseudonymizer.post_uid(p.platform, p.post_id): p for p in result.posts}
+    raw_by_uid = {uid(p.post_id): p for p in result.posts}
     collected = pd.DataFrame(
         {
             "post_uid": list(raw_by_uid),
@@ -131,13 +131,11 @@ def collect_source(source_name: str, *, sources_file: str | Path, run_at: dateti
     if not gate.success:
         _gate_failed(paths, gate, run_at, _quarantine_rows("collect", source.name, source.platform, batch_id, rejects, run_at))
 
-    raw_posts = list(raw_by_uid.values())
-    languages = detect([p.text for p in raw_posts])
-    french = [(p, found[1]) for p, found in zip(raw_posts, languages) if counts_as_french(found)]
-    non_french = len(raw_posts) - len(french)
+    languages = detect([p.text for p in raw_by_uid.values()])
+    confidence = {key: found[1] for key, found in zip(raw_by_uid, languages) if counts_as_french(found)}
+    non_french = len(raw_by_uid) - len(confidence)
 
-    protected = protect([p for p, _ in french], keys=keys, vault=paths.vault, denylist=denylist)
-    confidence = {pseudonymizer.post_uid(p.platform, p.post_id): conf for p, conf in french}
+    protected = protect([raw_by_uid[key] for key in confidence], keys=keys, vault=paths.vault, denylist=denylist)
 
     clean = protected.posts
     retention_until = load_policy().post_retention_until(run_at)
