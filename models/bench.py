@@ -11,7 +11,9 @@ added when loaded, the process's peak RSS, how closely the two agree, and as the
 ``speedup: X.XX`` (our posts/s over the pipeline's).
 
 ``--levers`` first times our path with each lever added in turn (float32 in arrival order,
-length-sorted, int8, one thread per batch), so that each lever's share of the speedup shows.
+length-sorted, int8, one thread per batch, early exit), so that each lever's share of the speedup
+shows. The early exit's recall cost is in the macro-F1 figures: exited posts are scored as
+served, against the corpus labels.
 """
 
 from __future__ import annotations
@@ -118,11 +120,12 @@ def macro_f1(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], 
 
 
 LEVERS = (
-    # (description, quantize, sort_by_length, one thread per batch)
-    ("float32, arrival order", False, False, False),
-    ("float32, length-sorted", False, True, False),
-    ("int8, length-sorted", True, True, False),
-    ("int8, length-sorted, one thread per batch", True, True, True),
+    # (description, quantize, sort_by_length, one thread per batch, early exit)
+    ("float32, arrival order", False, False, False, False),
+    ("float32, length-sorted", False, True, False, False),
+    ("int8, length-sorted", True, True, False, False),
+    ("int8, length-sorted, one thread per batch", True, True, True, False),
+    ("int8, length-sorted, one thread per batch, early exit", True, True, True, True),
 )
 
 
@@ -133,13 +136,16 @@ def time_levers(model_dir: Path, texts: list[str], batch_size: int, out: Callabl
     from models.inference import Classifier
 
     figures: dict[str, float] = {}
-    loaded: dict[bool, Classifier] = {}
-    for description, quantize, sort_by_length, per_batch_threads in LEVERS:
-        if quantize not in loaded:
+    loaded: dict[tuple[bool, bool], Classifier] = {}
+    for description, quantize, sort_by_length, per_batch_threads, early_exit in LEVERS:
+        if (quantize, early_exit) not in loaded:
             loaded.clear()
             gc.collect()
-            loaded[quantize] = Classifier.load(model_dir, quantize=quantize)
-        classifier = loaded[quantize]
+            loaded[quantize, early_exit] = Classifier.load(model_dir, quantize=quantize, early_exit=early_exit)
+        classifier = loaded[quantize, early_exit]
+        if early_exit and classifier.exit_probe is None:
+            out(f"lever {description}: skipped, the model folder has no exit probe")
+            continue
         classifier.threads = torch.get_num_threads() if per_batch_threads else 1
         classifier.predict_proba(texts[:WARMUP_POSTS], batch_size=batch_size)
         started = time.perf_counter()
@@ -192,10 +198,12 @@ def bench_classify(
             classifier = Classifier.load(model_dir)
         with PeakRss() as pipeline_load:
             plain = pipeline("text-classification", model=str(model_dir), top_k=None, function_to_apply="sigmoid", device=-1)
+        exit_probe = classifier.exit_probe
         out(
             f"model {classifier.version} from {model_dir}: max_length {classifier.max_length}, "
             f"{'int8 dynamic quantisation' if classifier.quantized else 'float32'}, batch {batch_size}, "
-            f"{torch.get_num_threads()} torch threads, {classifier.threads} batch(es) at once"
+            f"{torch.get_num_threads()} torch threads, {classifier.threads} batch(es) at once, "
+            + (f"early exit after layer {exit_probe.layer}" if exit_probe else "no early exit")
         )
         paths = {
             "maraude inference": lambda chunk: classifier.predict_proba(chunk, batch_size=batch_size),
@@ -204,6 +212,9 @@ def bench_classify(
             ),
         }
         seconds, probabilities = _interleaved(paths, texts)
+    exit_share = classifier.posts_exited / classifier.posts_scored if classifier.posts_scored else 0.0
+    if exit_probe:
+        out(f"early exit: {exit_share:.1%} of the posts stopped after layer {exit_probe.layer} (warm-up included)")
 
     results = {}
     for name, load_memory in zip(paths, (ours_load, pipeline_load)):
@@ -229,6 +240,7 @@ def bench_classify(
         "same_flags": same_flags,
         "max_gap": gap,
         "peak_rss_mib": whole_run.peak_mib,
+        "exit_share": exit_share,
         "levers": lever_figures,
     }
 

@@ -329,7 +329,11 @@ def evaluate_systems(
         entry: dict = {"thresholds": dict(system.thresholds)}
         test = splits["test"]
         y_test = labels_matrix(test)
+        exits_before = getattr(system, "posts_exited", None)
         test_probs = system.predict_proba([r["text"] for r in test])
+        if exits_before is not None and getattr(system, "exit_probe", None) is not None and test:
+            # how much of the test split the early exit stopped: part of what the test figures measure
+            entry["test_exit_share"] = round((system.posts_exited - exits_before) / len(test), 4)
         entry["test"] = compute_metrics(y_test, test_probs, system.thresholds, n_boot=n_boot, seed=seed)
         entry["test_slices"] = sliced_metrics(y_test, test_probs, system.thresholds, test, n_boot=n_boot, seed=seed)
         validation = splits["validation"]
@@ -337,7 +341,10 @@ def evaluate_systems(
             val_probs = system.predict_proba([r["text"] for r in validation])
             entry["validation"] = compute_metrics(labels_matrix(validation), val_probs, system.thresholds, n_boot=0, curves=False)
         if realdata:
+            exits_before = getattr(system, "posts_exited", None)
             real_probs = system.predict_proba([post["text"] for post in realdata])
+            if exits_before is not None and getattr(system, "exit_probe", None) is not None:
+                entry["realdata_exit_share"] = round((system.posts_exited - exits_before) / len(realdata), 4)
             entry["realdata"] = flag_rates(real_probs, system.thresholds, [post["source"] for post in realdata])
         report["systems"][name] = entry
     return report
@@ -366,6 +373,35 @@ def _ci(entry: dict, metric: str) -> str:
     return f"{_fmt(entry[metric])} [{_fmt(low_high[0], 2)}–{_fmt(low_high[1], 2)}]" if low_high else _fmt(entry[metric])
 
 
+def serving_lines(info: dict) -> list[str]:
+    """The model card's paragraph on how the model is served: int8 or not, early exit, and why."""
+    params = info.get("params", {})
+    figures = params.get("validation_macro_f1_by_serving") or {}
+    lines = ["## Serving", f"Served {'with int8 dynamic quantisation' if info.get('quantize') else 'in float32'}"]
+    probe = info.get("early_exit")
+    if probe:
+        validation = probe.get("validation", {})
+        lines[-1] += (
+            f", with an **early exit** after layer {probe['layer']}: a post whose probe probability of carrying any label is below "
+            f"{probe['threshold']:.4f} stops there and carries that probability for every label. On validation "
+            f"{_fmt(validation.get('exit_share'), 3)} of the posts exited, and {_fmt(validation.get('must_stay_kept'), 4)} of the posts "
+            "with a gold label or a full-model flag went on (target "
+            f"{validation.get('keep_target', '?')})."
+        )
+    elif info.get("early_exit_rejected"):
+        lines[-1] += ", without early exit (it cost too much validation macro-F1)."
+    else:
+        lines[-1] += ", without early exit."
+    if figures:
+        lines.append(
+            "Validation macro-F1 of each serving option (the fastest within "
+            f"{params.get('int8_max_f1_loss', 0.01)} of float32 is served): "
+            + ", ".join(f"{name} {value:.3f}" for name, value in figures.items())
+            + "."
+        )
+    return lines
+
+
 def model_card(info: dict, report: dict) -> str:
     """MODEL_CARD.md: intended use and users, data, metrics vs baselines, calibration, slices, false alarms, limits, ethics."""
     systems = report["systems"]
@@ -379,6 +415,8 @@ def model_card(info: dict, report: dict) -> str:
         f"on the Maraude hand-written corpus (hash `{(info.get('corpus_hash') or 'unknown')[:16]}`), inputs truncated to {info['max_length']} tokens. "
         f"Training took {_fmt(info.get('train_seconds'), 0)} s on CPU ({info.get('params', {}).get('torch_threads', '?')} threads), "
         f"best epoch {info.get('params', {}).get('best_epoch', '?')}, stopped by {info.get('params', {}).get('stopped_by', '?')}.",
+        "",
+        *serving_lines(info),
         "",
         "## Intended use and users",
         "Ranking, for **trained youth workers** doing digital street outreach, public posts that may come from a young person "
@@ -443,6 +481,9 @@ def model_card(info: dict, report: dict) -> str:
                 cells = " | ".join(f"{figures[l]['rate']:.1%} ({figures[l]['flagged']})" for l in info["labels"])
                 any_ = figures["any"]
                 lines.append(f"| {name} | {slice_name} | {figures['n']} | **{any_['rate']:.1%}** [{any_['ci'][0]:.1%}–{any_['ci'][1]:.1%}] | {cells} |")
+        if "realdata_exit_share" in model:
+            lines += ["", f"The early exit stopped {model['realdata_exit_share']:.1%} of these real posts after layer "
+                      f"{info['early_exit']['layer']} (test split: {model.get('test_exit_share', 0):.1%})."]
     else:
         lines.append("Not measured: the real-data folder was not available when this model was evaluated.")
     lines += [

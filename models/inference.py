@@ -14,6 +14,10 @@ Levers, each measured by ``maraude bench classify --levers``:
 * **One thread per batch.** With ``threads`` > 1, that many batches run at once, each on a
   single torch thread, instead of every matrix product being split across the cores.
 * ``torch.inference_mode`` (no autograd bookkeeping).
+* **Early exit** (:mod:`models.early_exit`): plainly ordinary posts stop after the bottom 4
+  blocks when the model folder holds an exit probe (``"early_exit"`` in ``maraude.json``, written by
+  ``models.train`` when it costs at most ``int8_max_f1_loss`` of validation macro-F1).
+  ``Classifier.load(..., early_exit=False)`` runs every post through every layer.
 
 Long posts: a post longer than ``max_length`` tokens keeps its first quarter and its last three
 quarters of the budget (head + tail truncation, the best plain strategy in Sun et al. 2019, "How
@@ -32,6 +36,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from models.early_exit import ExitProbe, bottom, mean_pool, supports_early_exit, top_logits
 
 DEFAULT_QUANTIZE = True
 """Used when neither the caller nor ``maraude.json`` says whether to quantise."""
@@ -137,11 +143,18 @@ class Classifier:
 
     Build one with :meth:`load` or :func:`load_champion`. Attributes: ``labels`` (tuple, the
     canonical order), ``thresholds`` (label → float, flag when probability >= threshold),
-    ``version``, ``max_length``, ``model_dir``, ``quantized``, ``threads`` and ``text_prefix``.
+    ``version``, ``max_length``, ``model_dir``, ``quantized``, ``threads``, ``text_prefix``,
+    ``exit_probe`` (None when every post runs through every layer) and the running counts
+    ``posts_scored`` / ``posts_exited``.
     """
 
-    def __init__(self, model, tokenizer, info: dict, model_dir: Path, quantized: bool, threads: int) -> None:
+    def __init__(
+        self, model, tokenizer, info: dict, model_dir: Path, quantized: bool, threads: int, exit_probe: ExitProbe | None = None
+    ) -> None:
         self._model = model
+        self.exit_probe = exit_probe
+        self.posts_scored = 0
+        self.posts_exited = 0
         self.threads = max(1, int(threads))
         self._tokenizer = tokenizer
         self.model_dir = model_dir
@@ -156,13 +169,17 @@ class Classifier:
         self._pad_id = int(pad_id if pad_id is not None else model.config.pad_token_id or 0)
 
     @classmethod
-    def load(cls, model_dir: str | Path, *, quantize: bool | None = None, threads: int | None = None) -> Classifier:
+    def load(
+        cls, model_dir: str | Path, *, quantize: bool | None = None, threads: int | None = None, early_exit: bool | None = None
+    ) -> Classifier:
         """Load ``model_dir`` (a folder in the format of docs/architecture.md).
 
         ``quantize``: int8 dynamic quantisation of the linear layers; ``None`` follows
         ``maraude.json``'s ``"quantize"`` (default :data:`DEFAULT_QUANTIZE`). ``threads``: how many
         batches run at once, one torch thread each (``None``: torch's thread count, one per
         core); with 1, batches run one after another on torch's own intra-op threads.
+        ``early_exit``: use the folder's exit probe; ``None`` follows ``maraude.json`` (on when the
+        folder has one), ``False`` scores every post with the whole network.
         """
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -186,7 +203,10 @@ class Classifier:
             quantize = bool(info.get("quantize", DEFAULT_QUANTIZE))
         if quantize:
             model = _quantize_linear_layers(model)
-        return cls(model, tokenizer, info, model_dir, quantized=quantize, threads=threads)
+        exit_probe = ExitProbe.from_info(info.get("early_exit")) if early_exit is not False else None
+        if exit_probe is not None and not supports_early_exit(model, exit_probe.layer):
+            raise ValueError(f"{model_dir}: maraude.json has an exit after layer {exit_probe.layer}, which this model cannot do")
+        return cls(model, tokenizer, info, model_dir, quantized=quantize, threads=threads, exit_probe=exit_probe)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text as the model sees them (prefix, head + tail truncation, specials)."""
@@ -216,12 +236,14 @@ class Classifier:
             order = np.arange(len(texts))
         batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
-        def score(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def score(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
             # inference_mode is thread-local: each worker enters it itself
             with torch.inference_mode():
                 input_ids, attention_mask = self._pad([encoded[row] for row in rows])
+                if self.exit_probe is not None:
+                    return (rows, *self._score_with_exit(input_ids, attention_mask))
                 logits = self._model(input_ids=input_ids, attention_mask=attention_mask).logits
-                return rows, torch.sigmoid(logits.float()).numpy()
+                return rows, torch.sigmoid(logits.float()).numpy(), 0
 
         if self.threads > 1 and len(batches) > 1:
             # One single-threaded batch per core beats splitting each (small) matrix product over
@@ -231,14 +253,34 @@ class Classifier:
             torch.set_num_threads(1)
             try:
                 with ThreadPoolExecutor(max_workers=self.threads) as pool:
-                    for rows, batch_probabilities in pool.map(score, batches):
-                        probabilities[rows] = batch_probabilities
+                    results = list(pool.map(score, batches))
             finally:
                 torch.set_num_threads(previous_threads)
         else:
-            for rows in batches:
-                probabilities[rows] = score(rows)[1]
+            results = [score(rows) for rows in batches]
+        for rows, batch_probabilities, exited in results:
+            probabilities[rows] = batch_probabilities
+            self.posts_exited += exited
+        self.posts_scored += len(texts)
         return probabilities
+
+    def _score_with_exit(self, input_ids, attention_mask) -> tuple[np.ndarray, int]:
+        """Probabilities of one padded batch with the early exit, and how many of its posts exited."""
+        import torch
+
+        probe = self.exit_probe
+        hidden = bottom(self._model, input_ids, attention_mask, probe.layer)
+        any_probability = probe.any_probability(mean_pool(hidden, attention_mask)).astype(np.float32)
+        # an exited post carries P(any label) for every label: an upper bound of each label's probability
+        probabilities = np.repeat(any_probability[:, None], len(self.labels), axis=1)
+        stay = np.flatnonzero(any_probability >= probe.threshold)
+        if stay.size:
+            index = torch.from_numpy(stay)
+            mask = attention_mask[index]
+            width = int(mask.sum(dim=1).max())  # the posts that stay may be shorter than the batch's longest
+            logits = top_logits(self._model, hidden[index, :width], mask[:, :width], probe.layer)
+            probabilities[stay] = torch.sigmoid(logits.float()).numpy()
+        return probabilities, len(any_probability) - stay.size
 
     def _pad(self, batch: list[list[int]]):
         import torch

@@ -20,8 +20,10 @@ The saved folder is a plain ``AutoModelForSequenceClassification`` folder (see d
 - a per-label Platt scaling fitted on validation logits is folded into the classification layer,
   so the served probabilities are calibrated without any change to the inference code;
 - thresholds are then chosen on validation through the served path (``Classifier``), with the
-  distress recall constraint of :func:`choose_thresholds`; int8 serving is kept unless it costs more
-  than ``int8_max_f1_loss`` of validation macro-F1 (``"quantize"`` in ``maraude.json``).
+  distress recall constraint of :func:`choose_thresholds`;
+- an early-exit probe is fitted after ``exit_layer`` blocks (:mod:`models.early_exit`); int8 and the
+  early exit are each kept only if the served path stays within ``int8_max_f1_loss`` of the full
+  float32 model's validation macro-F1 (``"quantize"`` and ``"early_exit"`` in ``maraude.json``).
 
 No ``"query: "`` prefix for e5 (``text_prefix=""``): a linear probe on the frozen, mean-pooled encoder
 (logistic regression per label, 1,970 train / 431 validation posts) reached validation macro-F1
@@ -74,6 +76,8 @@ class TrainConfig:
     threads: int | None = None
     text_prefix: str = ""
     int8_max_f1_loss: float = 0.01
+    exit_layer: int = 4  # 0: no early exit (see models.early_exit)
+    exit_keep: float = 0.995
 
 
 @dataclass
@@ -491,30 +495,63 @@ def write_model_info(out_dir: Path, info: dict) -> None:
     (out_dir / "maraude.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def served_probabilities(model_dir: Path, texts: Sequence[str], quantize: bool) -> np.ndarray:
+def served_probabilities(model_dir: Path, texts: Sequence[str], quantize: bool, early_exit: bool = False) -> np.ndarray:
     """Probabilities through the inference path that will serve the model (same numbers as production)."""
     from models.inference import Classifier
 
-    return Classifier.load(model_dir, quantize=quantize).predict_proba(list(texts))
+    return Classifier.load(model_dir, quantize=quantize, early_exit=early_exit).predict_proba(list(texts))
 
 
-def choose_serving(model_dir: Path, texts: Sequence[str], y: np.ndarray, max_f1_loss: float) -> tuple[bool, dict[str, float], dict]:
-    """(quantize, thresholds, figures): int8 serving unless it costs more than ``max_f1_loss`` validation macro-F1.
+SERVING_OPTIONS = (
+    # (name, int8, early exit), fastest first; the last one is the reference
+    ("int8+exit", True, True),
+    ("float32+exit", False, True),
+    ("int8", True, False),
+    ("float32", False, False),
+)
 
-    Thresholds are chosen on the probabilities of the path that will serve, so flags in production
-    match the validation figures.
+
+def fit_exit(trainer: Trainer, train_texts: Sequence[str], train_y: np.ndarray, val_texts: Sequence[str], val_must_stay: np.ndarray):
+    """The early-exit probe of the trained model, or None when the config or the architecture rules it out."""
+    from models.early_exit import encoder_layers, fit_exit_probe, pooled_features, supports_early_exit
+
+    layer = min(trainer.config.exit_layer, len(encoder_layers(trainer.model)) - 1)
+    if trainer.config.exit_layer <= 0 or not supports_early_exit(trainer.model, layer):
+        return None
+    pad_id = trainer.tokenizer.pad_token_id or 0
+    train_features = pooled_features(trainer.model, trainer.encode(train_texts), pad_id, layer)
+    val_features = pooled_features(trainer.model, trainer.encode(val_texts), pad_id, layer)
+    return fit_exit_probe(
+        train_features, np.asarray(train_y).any(axis=1), val_features, val_must_stay, layer=layer, keep=trainer.config.exit_keep
+    )
+
+
+def choose_serving(
+    model_dir: Path, texts: Sequence[str], y: np.ndarray, max_f1_loss: float, reference: np.ndarray | None = None
+) -> tuple[str, dict[str, float], dict]:
+    """(option name, thresholds, validation macro-F1 per option): the fastest serving option within ``max_f1_loss``.
+
+    Options are :data:`SERVING_OPTIONS`; those with an exit are tried only if ``maraude.json`` holds
+    a probe. Thresholds are chosen on the probabilities of each option's own path, so flags in
+    production match the validation figures. ``reference``: the float32 probabilities, if known.
     """
     from models.evaluate import compute_metrics
+    from models.inference import read_model_info
 
-    figures, options = {}, {}
-    for quantize in (True, False):
-        probs = served_probabilities(model_dir, texts, quantize)
-        thresholds = choose_thresholds(y, probs)
-        macro = compute_metrics(y, probs, thresholds, n_boot=0, curves=False)["macro"]["f1"]
-        options[quantize] = thresholds
-        figures["int8" if quantize else "float32"] = round(macro, 5)
-    quantize = figures["int8"] >= figures["float32"] - max_f1_loss
-    return quantize, options[quantize], figures
+    has_probe = "early_exit" in read_model_info(model_dir)
+    figures, thresholds_of = {}, {}
+    for name, quantize, early_exit in reversed(SERVING_OPTIONS):
+        if early_exit and not has_probe:
+            continue
+        if reference is not None and not quantize and not early_exit:
+            probs = reference
+        else:
+            probs = served_probabilities(model_dir, texts, quantize, early_exit)
+        thresholds_of[name] = choose_thresholds(y, probs)
+        figures[name] = round(compute_metrics(y, probs, thresholds_of[name], n_boot=0, curves=False)["macro"]["f1"], 5)
+    floor = figures["float32"] - max_f1_loss
+    chosen = next(name for name, _, _ in SERVING_OPTIONS if name in figures and figures[name] >= floor)
+    return chosen, thresholds_of[chosen], figures
 
 
 def train_model(
@@ -571,10 +608,20 @@ def train_model(
         "params": params,
     }
     write_model_info(work_dir, info)
-    quantize, thresholds, serving_figures = choose_serving(work_dir, val_texts, val_y, config.int8_max_f1_loss)
+    reference = served_probabilities(work_dir, val_texts, quantize=False)
+    reference_flags = (reference >= np.array([choose_thresholds(val_y, reference)[label] for label in LABELS])).any(axis=1)
+    probe = fit_exit(trainer, [r["text"] for r in train], labels_matrix(train), val_texts, val_y.any(axis=1) | reference_flags)
+    if probe is not None:
+        info["early_exit"] = probe.to_info()
+        write_model_info(work_dir, info)
+    serving, thresholds, serving_figures = choose_serving(work_dir, val_texts, val_y, config.int8_max_f1_loss, reference)
     info["thresholds"] = thresholds
-    info["quantize"] = quantize
-    params["validation_macro_f1_by_precision"] = serving_figures
+    _, info["quantize"], keeps_exit = next(option for option in SERVING_OPTIONS if option[0] == serving)
+    if probe is not None and not keeps_exit:
+        # kept under another key so the card can say why this model exits nowhere
+        info["early_exit_rejected"] = info.pop("early_exit")
+    params["serving"] = serving
+    params["validation_macro_f1_by_serving"] = serving_figures
     train_seconds = round(time.monotonic() - started, 1)
     info["train_seconds"] = train_seconds
     write_model_info(work_dir, info)

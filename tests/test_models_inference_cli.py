@@ -142,7 +142,8 @@ def test_bench_classify_compares_both_paths_and_ends_with_the_speedup(tiny_dir, 
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("40 posts (test 2, validation 1, train 2, 5 distinct, repeated)")
-    assert sum(line.startswith("lever ") for line in lines) == 4
+    assert sum(line.startswith("lever ") for line in lines) == 5
+    assert any(line.startswith("lever ") and "skipped, the model folder has no exit probe" in line for line in lines)
     assert any(line.startswith("maraude inference:") and "macro-F1" in line and "MiB" in line for line in lines)
     assert any(line.startswith("transformers pipeline:") and "posts/s" in line for line in lines)
     assert re.fullmatch(r"speedup: \d+\.\d\d", lines[-1])

@@ -132,6 +132,11 @@ def test_train_model_writes_a_folder_the_classifier_serves(tmp_path):
     assert info["version"] == "v1" and info["labels"] == list(LABELS) and info["corpus_hash"] == "abc"
     assert set(info["thresholds"]) == set(LABELS) and info["thresholds"] == result.thresholds
     assert isinstance(info["quantize"], bool)
+    serving = info["params"]["serving"]
+    assert serving in info["params"]["validation_macro_f1_by_serving"]
+    # the exit probe is either served or kept aside with the reason in the figures
+    assert ("early_exit" in info) == serving.endswith("+exit")
+    assert "early_exit" in info or "early_exit_rejected" in info
     assert set(info["params"]["calibration"]) == set(LABELS)
     assert not (tmp_path / "models" / "v1.partial").exists()
     classifier = Classifier.load(tmp_path / "models" / "v1")
