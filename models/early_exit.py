@@ -57,6 +57,19 @@ def supports_early_exit(model, layer: int) -> bool:
     )
 
 
+def pad_ids(encoded: Sequence[Sequence[int]], pad_id: int):
+    """``(input_ids, attention_mask)`` long tensors of token-id lists, right-padded to the longest."""
+    import torch
+
+    width = max(len(ids) for ids in encoded)
+    input_ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(encoded), width), dtype=torch.long)
+    for row, ids in enumerate(encoded):
+        input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        attention[row, : len(ids)] = 1
+    return input_ids, attention
+
+
 def _bidirectional_mask(model, hidden, attention_mask):
     from transformers.masking_utils import create_bidirectional_mask
 
@@ -128,19 +141,12 @@ def pooled_features(model, encoded: Sequence[Sequence[int]], pad_id: int, layer:
     import torch
 
     model.eval()
-    width_of = [len(ids) for ids in encoded]
-    order = np.argsort(width_of, kind="stable")
-    hidden_size = model.config.hidden_size
-    features = np.zeros((len(encoded), hidden_size), dtype=np.float32)
+    order = np.argsort([len(ids) for ids in encoded], kind="stable")
+    features = np.zeros((len(encoded), model.config.hidden_size), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            width = max(width_of[row] for row in rows)
-            input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(rows), width), dtype=torch.long)
-            for index, row in enumerate(rows):
-                input_ids[index, : width_of[row]] = torch.tensor(encoded[row])
-                attention[index, : width_of[row]] = 1
+            input_ids, attention = pad_ids([encoded[row] for row in rows], pad_id)
             features[rows] = mean_pool(bottom(model, input_ids, attention, layer), attention)
     return features
 
@@ -195,6 +201,7 @@ __all__ = [
     "encoder_layers",
     "fit_exit_probe",
     "mean_pool",
+    "pad_ids",
     "pooled_features",
     "supports_early_exit",
     "top_logits",

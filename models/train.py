@@ -47,6 +47,8 @@ from pathlib import Path
 import numpy as np
 
 from maraude import LABELS
+from models.early_exit import bottom, encoder_layers, pad_ids
+from models.early_exit import top_logits as split_top_logits
 
 DISTRESS_MIN_RECALL = 0.95
 """Thresholds keep at least this recall of ``distress`` on validation: a missed distress post is the costliest error."""
@@ -179,18 +181,6 @@ def _length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: np.ran
     return batches
 
 
-def _pad(encoded: list[list[int]], pad_id: int):
-    import torch
-
-    width = max(len(ids) for ids in encoded)
-    input_ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(encoded), width), dtype=torch.long)
-    for row, ids in enumerate(encoded):
-        input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-        attention[row, : len(ids)] = 1
-    return input_ids, attention
-
-
 def _classification_layer(model):
     """The final Linear layer mapping features to the label logits (BERT: ``classifier``; RoBERTa: ``classifier.out_proj``)."""
     import torch
@@ -227,17 +217,12 @@ class Trainer:
         if config.freeze_embeddings:
             self.model.get_input_embeddings().weight.requires_grad_(False)
         if config.freeze_layers:
-            frozen = self._encoder_layers()[: config.freeze_layers]
+            frozen = encoder_layers(self.model)[: config.freeze_layers]
             for layer in frozen:
                 layer.requires_grad_(False)
             if len(frozen) == config.freeze_layers and config.freeze_embeddings:
                 # Everything below the first trainable layer is fixed: backpropagation stops there.
                 self.model.base_model.embeddings.requires_grad_(False)
-
-    def _encoder_layers(self) -> list:
-        """The transformer blocks, bottom first (BERT-like ``encoder.layer``), or [] for other architectures."""
-        encoder = getattr(self.model.base_model, "encoder", None)
-        return list(getattr(encoder, "layer", []))
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text exactly as serving encodes them (prefix, head + tail truncation), unpadded."""
@@ -255,7 +240,7 @@ class Trainer:
         with torch.inference_mode():
             for start in range(0, len(order), self.config.eval_batch_size):
                 chunk = order[start : start + self.config.eval_batch_size]
-                input_ids, attention = _pad([encoded[i] for i in chunk], self.tokenizer.pad_token_id)
+                input_ids, attention = pad_ids([encoded[i] for i in chunk], self.tokenizer.pad_token_id)
                 out[chunk] = self.model(input_ids=input_ids, attention_mask=attention).logits.float().numpy()
         return out
 
@@ -270,7 +255,7 @@ class Trainer:
         return (
             isinstance(self.model, BertForSequenceClassification)
             and self.config.freeze_embeddings
-            and 0 < self.config.freeze_layers < len(self._encoder_layers())
+            and 0 < self.config.freeze_layers < len(encoder_layers(self.model))
         )
 
     def frozen_features(self, encoded: list[list[int]]) -> list:
@@ -280,10 +265,7 @@ class Trainer:
         cost only the trainable top layers (forward and backward).
         """
         import torch
-        from transformers.masking_utils import create_bidirectional_mask
 
-        base = self.model.base_model
-        frozen = self._encoder_layers()[: self.config.freeze_layers]
         self.model.eval()
         features: list = [None] * len(encoded)
         order = np.argsort([len(ids) for ids in encoded], kind="stable")
@@ -291,11 +273,8 @@ class Trainer:
         with torch.no_grad():
             for start in range(0, len(order), self.config.eval_batch_size):
                 chunk = order[start : start + self.config.eval_batch_size]
-                input_ids, attention = _pad([encoded[i] for i in chunk], self.tokenizer.pad_token_id)
-                hidden = base.embeddings(input_ids=input_ids)
-                mask = create_bidirectional_mask(config=base.config, inputs_embeds=hidden, attention_mask=attention)
-                for layer in frozen:
-                    hidden = layer(hidden, mask)
+                input_ids, attention = pad_ids([encoded[i] for i in chunk], self.tokenizer.pad_token_id)
+                hidden = bottom(self.model, input_ids, attention, self.config.freeze_layers)
                 for row, index in enumerate(chunk):
                     features[index] = hidden[row, : len(encoded[index])].clone()
         return features
@@ -303,19 +282,14 @@ class Trainer:
     def top_logits(self, features: list):
         """Logits from cached :meth:`frozen_features` through the trainable layers, pooler and classifier."""
         import torch
-        from transformers.masking_utils import create_bidirectional_mask
 
-        base = self.model.base_model
         width = max(feature.shape[0] for feature in features)
         hidden = torch.zeros((len(features), width, features[0].shape[1]), dtype=features[0].dtype)
         attention = torch.zeros((len(features), width), dtype=torch.long)
         for row, feature in enumerate(features):
             hidden[row, : feature.shape[0]] = feature
             attention[row, : feature.shape[0]] = 1
-        mask = create_bidirectional_mask(config=base.config, inputs_embeds=hidden, attention_mask=attention)
-        for layer in self._encoder_layers()[self.config.freeze_layers :]:
-            hidden = layer(hidden, mask)
-        return self.model.classifier(self.model.dropout(base.pooler(hidden)))
+        return split_top_logits(self.model, hidden, attention, self.config.freeze_layers)
 
     def _cached_logits(self, features: list) -> np.ndarray:
         import torch
@@ -398,7 +372,7 @@ class Trainer:
                 if cached:
                     logits = self.top_logits([train_features[i] for i in batch])
                 else:
-                    input_ids, attention = _pad([train_encoded[i] for i in batch], self.tokenizer.pad_token_id)
+                    input_ids, attention = pad_ids([train_encoded[i] for i in batch], self.tokenizer.pad_token_id)
                     logits = self.model(input_ids=input_ids, attention_mask=attention).logits
                 loss = loss_fn(logits, targets[batch])
                 loss.backward()
@@ -513,7 +487,7 @@ SERVING_OPTIONS = (
 
 def fit_exit(trainer: Trainer, train_texts: Sequence[str], train_y: np.ndarray, val_texts: Sequence[str], val_must_stay: np.ndarray):
     """The early-exit probe of the trained model, or None when the config or the architecture rules it out."""
-    from models.early_exit import encoder_layers, fit_exit_probe, pooled_features, supports_early_exit
+    from models.early_exit import fit_exit_probe, pooled_features, supports_early_exit
 
     layer = min(trainer.config.exit_layer, len(encoder_layers(trainer.model)) - 1)
     if trainer.config.exit_layer <= 0 or not supports_early_exit(trainer.model, layer):
