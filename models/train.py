@@ -21,6 +21,7 @@ The saved folder is a plain ``AutoModelForSequenceClassification`` folder (see d
   so the served probabilities are calibrated without any change to the inference code;
 - thresholds are then chosen on validation through the served path (``Classifier``), with the
   distress recall constraint of :func:`choose_thresholds`;
+- per-channel activation maxima of 800 train posts are stored for int8 smoothing (SmoothQuant);
 - an early-exit probe is fitted after ``exit_layer`` blocks (:mod:`models.early_exit`); int8 and the
   early exit are each kept only if the served path stays within ``int8_max_f1_loss`` of the full
   float32 model's validation macro-F1 (``"quantize"`` and ``"early_exit"`` in ``maraude.json``).
@@ -476,6 +477,20 @@ def served_probabilities(model_dir: Path, texts: Sequence[str], quantize: bool, 
     return Classifier.load(model_dir, quantize=quantize, early_exit=early_exit).predict_proba(list(texts))
 
 
+CALIBRATION_POSTS = 800
+"""Train posts whose activations set the int8 smoothing scales (their maxima settle well before 800)."""
+
+
+def save_activation_maxima(trainer: Trainer, texts: Sequence[str], out_dir: Path) -> None:
+    """Write the per-channel activation maxima that int8 serving smooths with (``models.inference.SMOOTHING_FILE``)."""
+    from safetensors.torch import save_file
+
+    from models.inference import SMOOTHING_FILE, activation_maxima
+
+    maxima = activation_maxima(trainer.model, trainer.encode(texts), trainer.tokenizer.pad_token_id or 0)
+    save_file(maxima, str(out_dir / SMOOTHING_FILE))
+
+
 SERVING_OPTIONS = (
     # (name, int8, early exit), fastest first; the last one is the reference
     ("int8+exit", True, True),
@@ -582,6 +597,7 @@ def train_model(
         "params": params,
     }
     write_model_info(work_dir, info)
+    save_activation_maxima(trainer, [r["text"] for r in train[:CALIBRATION_POSTS]], work_dir)
     reference = served_probabilities(work_dir, val_texts, quantize=False)
     reference_flags = (reference >= np.array([choose_thresholds(val_y, reference)[label] for label in LABELS])).any(axis=1)
     probe = fit_exit(trainer, [r["text"] for r in train], labels_matrix(train), val_texts, val_y.any(axis=1) | reference_flags)

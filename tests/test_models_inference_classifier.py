@@ -211,3 +211,33 @@ def test_int8_leaves_ffn_down_projections_pooler_and_head_in_float32(tiny_dir):
         "intermediate.dense",
     }
     assert set(names) == {f"bert.encoder.layer.{layer}.{module}" for layer in range(2) for module in per_layer}
+
+
+def test_smoothing_keeps_the_float32_function_and_lets_int8_cover_every_encoder_layer(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModelForSequenceClassification
+
+    from models.inference import SMOOTHING_FILE, activation_maxima, int8_layer_names, smooth_linear_layers
+
+    folder = make_tiny_model_dir(tmp_path / "smooth", seed=4)
+    exact = Classifier.load(folder, quantize=False, threads=1)
+    reference = exact.predict_proba(POSTS)
+    model = AutoModelForSequenceClassification.from_pretrained(str(folder)).eval()
+    maxima = activation_maxima(model, exact.encode(POSTS), exact._pad_id)
+    assert set(maxima) == set(int8_layer_names(model, smoothed=True))
+    assert len(maxima) > len(int8_layer_names(model))  # FFN down-projections included
+    inner = smooth_linear_layers(model, maxima)
+    assert all(isinstance(model.get_submodule(name), torch.nn.Linear) for name in inner)
+    input_ids, attention = exact._pad(exact.encode(POSTS))
+    with torch.inference_mode():
+        smoothed = torch.sigmoid(model(input_ids=input_ids, attention_mask=attention).logits).numpy()
+    np.testing.assert_allclose(smoothed, reference, atol=1e-5)
+
+    save_file(maxima, str(folder / SMOOTHING_FILE))
+    quantised = Classifier.load(folder, quantize=True)
+    quantised_names = {name for name, module in quantised._model.named_modules() if type(module).__name__ == "Linear" and "quantized" in type(module).__module__}
+    assert {name for name in inner} <= quantised_names
+    probabilities = quantised.predict_proba(POSTS)
+    assert ((probabilities > 0) & (probabilities < 1)).all()
+    assert np.abs(probabilities - reference).max() < 0.1

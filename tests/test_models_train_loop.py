@@ -132,6 +132,7 @@ def test_train_model_writes_a_folder_the_classifier_serves(tmp_path):
     assert info["version"] == "v1" and info["labels"] == list(LABELS) and info["corpus_hash"] == "abc"
     assert set(info["thresholds"]) == set(LABELS) and info["thresholds"] == result.thresholds
     assert isinstance(info["quantize"], bool)
+    assert (tmp_path / "models" / "v1" / "int8_smoothing.safetensors").is_file()
     serving = info["params"]["serving"]
     assert serving in info["params"]["validation_macro_f1_by_serving"]
     # the exit probe is either served or kept aside with the reason in the figures
