@@ -377,7 +377,7 @@ def serving_lines(info: dict) -> list[str]:
     """The model card's paragraph on how the model is served: int8 or not, early exit, and why."""
     params = info.get("params", {})
     figures = params.get("validation_macro_f1_by_serving") or {}
-    lines = ["## Serving", f"Served {'with int8 dynamic quantisation' if info.get('quantize') else 'in float32'}"]
+    lines = ["## Serving", f"Served {'with int8 dynamic quantisation (SmoothQuant-smoothed where the folder has activation maxima)' if info.get('quantize') else 'in float32'}"]
     probe = info.get("early_exit")
     if probe:
         validation = probe.get("validation", {})
