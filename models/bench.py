@@ -19,7 +19,6 @@ served, against the corpus labels.
 from __future__ import annotations
 
 import gc
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -85,17 +84,13 @@ def load_bench_posts(n: int, posts_path: Path | None = None) -> tuple[list[dict]
             f"{path} is missing: build the corpus (`python -m models.corpus.build`) or pass --posts FILE "
             "(JSONL with text and labels)"
         )
-    records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise BenchInputError(f"{path} line {number}: not valid JSON ({error.msg})") from None
-            if isinstance(record, dict) and isinstance(record.get("text"), str) and isinstance(record.get("labels"), list):
-                records.append(record)
+    from models.cli import iter_json_lines
+
+    records = [
+        record
+        for _, record in iter_json_lines(path, BenchInputError)
+        if isinstance(record, dict) and isinstance(record.get("text"), str) and isinstance(record.get("labels"), list)
+    ]
     if not records:
         raise BenchInputError(f"{path} has no labelled posts (objects with text and a labels list)")
     rank = {split: index for index, split in enumerate(SPLIT_PRIORITY)}

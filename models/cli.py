@@ -72,23 +72,28 @@ def register(commands, bench_commands) -> None:
     bench.set_defaults(func=run_bench_classify)
 
 
-def read_classify_input(path: Path) -> list[tuple[object, object]]:
-    """``(id, text)`` per non-blank line; :class:`InputError` naming the first bad line."""
-    records = []
+def iter_json_lines(path: Path, error_type: type[Exception]):
+    """``(line number, decoded value)`` for each non-blank line; ``error_type`` names the first line that is not JSON."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                yield number, json.loads(line)
             except json.JSONDecodeError as error:
                 # the decoder's message gives a position, never the line's content (it may hold PII)
-                raise InputError(f"{path} line {number}: not valid JSON ({error.msg}, column {error.colno})") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{path} line {number}: expected a JSON object with id and text")
-            if record.get("id") is None:
-                raise InputError(f"{path} line {number}: the object has no id")
-            records.append((record["id"], record.get("text")))
+                raise error_type(f"{path} line {number}: not valid JSON ({error.msg}, column {error.colno})") from None
+
+
+def read_classify_input(path: Path) -> list[tuple[object, object]]:
+    """``(id, text)`` per non-blank line; :class:`InputError` naming the first bad line."""
+    records = []
+    for number, record in iter_json_lines(path, InputError):
+        if not isinstance(record, dict):
+            raise InputError(f"{path} line {number}: expected a JSON object with id and text")
+        if record.get("id") is None:
+            raise InputError(f"{path} line {number}: the object has no id")
+        records.append((record["id"], record.get("text")))
     return records
 
 
