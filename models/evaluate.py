@@ -412,7 +412,8 @@ def model_card(info: dict, report: dict) -> str:
         "## What it is",
         f"A multi-label classifier of French social-media posts for four signals about the author's own situation "
         f"(`{'`, `'.join(info['labels'])}`; definitions in `../shared/LABELS.md`). Fine-tuned from `{info['base_model']}` "
-        f"on the Maraude hand-written corpus (hash `{(info.get('corpus_hash') or 'unknown')[:16]}`), inputs truncated to {info['max_length']} tokens. "
+        f"on the Maraude hand-written corpus (hash `{(info.get('corpus_hash') or 'unknown')[:16]}`), inputs truncated to {info['max_length']} tokens"
+        f"{' and lowercased by the tokenizer (case is not a cue)' if info.get('params', {}).get('lowercase') else ''}. "
         f"Training took {_fmt(info.get('train_seconds'), 0)} s on CPU ({info.get('params', {}).get('torch_threads', '?')} threads), "
         f"best epoch {info.get('params', {}).get('best_epoch', '?')}, stopped by {info.get('params', {}).get('stopped_by', '?')}.",
         "",

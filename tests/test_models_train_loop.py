@@ -21,7 +21,7 @@ from models.train import (
 )
 from tests.models_train_fixtures import HANDFUL, learnable_tiny_base, make_records
 
-# The tiny model has 2 layers: freezing the bottom one exercises the cached path of the real default (6 of 12).
+# The tiny model has 2 layers: freezing the bottom one exercises the cached path of ``freeze_layers=N``.
 FAST = dict(warmup_ratio=0.0, time_budget_s=None, threads=1, calibrate=False, freeze_layers=1)
 
 
@@ -126,6 +126,7 @@ def test_train_model_writes_a_folder_the_classifier_serves(tmp_path):
 
     records = make_records(count_per_kind=10)
     base = learnable_tiny_base(tmp_path / "base")
+    make_tokenizer_cased(base)
     config = TrainConfig(epochs=3, batch_size=16, learning_rate=5e-3, head_learning_rate=5e-3, warmup_ratio=0.0, time_budget_s=None, threads=1, freeze_layers=1)
     result = train_model(records, base, tmp_path / "models" / "v1", version="v1", corpus_hash="abc", config=config, progress=False)
     info = json.loads((tmp_path / "models" / "v1" / "maraude.json").read_text())
@@ -146,6 +147,20 @@ def test_train_model_writes_a_folder_the_classifier_serves(tmp_path):
     distress = labels_matrix(validation)[:, LABELS.index("distress")]
     caught = ((probs[:, LABELS.index("distress")] >= classifier.thresholds["distress"]) & (distress == 1)).sum()
     assert caught / distress.sum() >= 0.95
+    # the base tokenizer is cased; training made the model's own tokenizer lowercase, and serving follows it
+    assert info["params"]["lowercase"] is True
+    np.testing.assert_array_equal(classifier.predict_proba([r["text"].upper() for r in validation]), probs)
+
+
+def make_tokenizer_cased(base):
+    """Drop the tiny tokenizer's lowercasing, so upper-case words become unknown, as in a cased vocabulary."""
+    from tokenizers import normalizers
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    tokenizer.backend_tokenizer.normalizer = normalizers.NFC()
+    tokenizer.save_pretrained(str(base))
+    assert tokenizer("ENCORE")["input_ids"] != tokenizer("encore")["input_ids"]
 
 
 def test_train_model_refuses_to_overwrite_a_model(tmp_path):
