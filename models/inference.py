@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.early_exit import ExitProbe, bottom, mean_pool, supports_early_exit, top_logits
+from models.early_exit import ExitProbe, bottom, mean_pool, pad_ids, supports_early_exit, top_logits
 
 DEFAULT_QUANTIZE = True
 """Used when neither the caller nor ``maraude.json`` says whether to quantise."""
@@ -140,8 +140,6 @@ def activation_maxima(model, encoded: Sequence[Sequence[int]], pad_id: int, batc
     quantising them, without needing any post at load time.
     """
     import torch
-
-    from models.early_exit import pad_ids
 
     names = int8_layer_names(model, smoothed=True)
     maxima: dict = {}
@@ -332,7 +330,7 @@ class Classifier:
         def score(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
             # inference_mode is thread-local: each worker enters it itself
             with torch.inference_mode():
-                input_ids, attention_mask = self._pad([encoded[row] for row in rows])
+                input_ids, attention_mask = pad_ids([encoded[row] for row in rows], self._pad_id)
                 if self.exit_probe is not None:
                     return (rows, *self._score_with_exit(input_ids, attention_mask))
                 logits = self._model(input_ids=input_ids, attention_mask=attention_mask).logits
@@ -374,17 +372,6 @@ class Classifier:
             logits = top_logits(self._model, hidden[index, :width], mask[:, :width], probe.layer)
             probabilities[stay] = torch.sigmoid(logits.float()).numpy()
         return probabilities, len(any_probability) - stay.size
-
-    def _pad(self, batch: list[list[int]]):
-        import torch
-
-        width = max(len(ids) for ids in batch)
-        input_ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
-        attention_mask = np.zeros((len(batch), width), dtype=np.int64)
-        for row, ids in enumerate(batch):
-            input_ids[row, : len(ids)] = ids
-            attention_mask[row, : len(ids)] = 1
-        return torch.from_numpy(input_ids), torch.from_numpy(attention_mask)
 
     def flag(self, probs: np.ndarray) -> list[list[str]]:
         """For each row of ``probs``, the labels whose probability reaches their threshold, in label order."""

@@ -218,6 +218,7 @@ def test_smoothing_keeps_the_float32_function_and_lets_int8_cover_every_encoder_
     from safetensors.torch import save_file
     from transformers import AutoModelForSequenceClassification
 
+    from models.early_exit import pad_ids
     from models.inference import SMOOTHING_FILE, activation_maxima, int8_layer_names, smooth_linear_layers
 
     folder = make_tiny_model_dir(tmp_path / "smooth", seed=4)
@@ -229,7 +230,7 @@ def test_smoothing_keeps_the_float32_function_and_lets_int8_cover_every_encoder_
     assert len(maxima) > len(int8_layer_names(model))  # FFN down-projections included
     inner = smooth_linear_layers(model, maxima)
     assert all(isinstance(model.get_submodule(name), torch.nn.Linear) for name in inner)
-    input_ids, attention = exact._pad(exact.encode(POSTS))
+    input_ids, attention = pad_ids(exact.encode(POSTS), exact._pad_id)
     with torch.inference_mode():
         smoothed = torch.sigmoid(model(input_ids=input_ids, attention_mask=attention).logits).numpy()
     np.testing.assert_allclose(smoothed, reference, atol=1e-5)
