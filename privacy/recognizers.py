@@ -353,7 +353,9 @@ def find_names(text: str) -> list[tuple[int, int]]:
             weak = tokens[i - 1].lower in _WEAK_TRIGGERS
             if lexicon.is_common(token.lower) and kind is None:
                 continue
-            if weak and not (_is_capitalised(token) or kind):
+            # "je suis gay", "je suis rose": after a weak trigger, a name that is also a word
+            # needs a capital to count, like any unknown word.
+            if weak and not (_is_capitalised(token) or kind == "strong"):
                 continue
             if token.lower in lexicon.protected:
                 continue
