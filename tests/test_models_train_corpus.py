@@ -109,3 +109,15 @@ def test_data_card_reports_real_counts_and_unmet_requirements(tmp_path):
     assert "| at least half of those are hard negatives | 50.0% (1) | yes |" in card
     assert "| belgium |" in card and "| sms |" in card
     assert "hand-written by the Maraude team" in card
+
+
+def test_committed_corpus_is_the_build_of_the_committed_parts_and_meets_every_requirement(tmp_path):
+    # Training reads corpus.jsonl, writers edit parts/: a part added without a rebuild would be
+    # silently left out of training, and a hand edit of corpus.jsonl would not match its data card.
+    from models.corpus.build import CORPUS_PATH, DATA_CARD_PATH, corpus_hash, load_corpus, requirement_checks
+
+    report = build(out_path=tmp_path / "corpus.jsonl", card_path=None)
+    committed = load_corpus(CORPUS_PATH)
+    assert committed == load_corpus(tmp_path / "corpus.jsonl"), "run `python -m models.corpus.build`"
+    assert f"content hash `{corpus_hash(report.records)[:16]}`" in DATA_CARD_PATH.read_text(encoding="utf-8")
+    assert [name for name, _, met in requirement_checks(committed) if not met] == []
