@@ -18,11 +18,11 @@ def register(commands, bench_commands) -> None:
         ),
     )
     train.add_argument("--base", help="base model: a folder or a name under var/base (default: multilingual-e5-small)")
-    train.add_argument("--epochs", type=int, help="maximum epochs (default 3; early stopping may end sooner)")
+    train.add_argument("--epochs", type=int, help="maximum epochs (default 4; early stopping may end sooner)")
     train.add_argument(
         "--max-minutes",
         type=float,
-        help="stop the epochs after this many minutes, keeping the best epoch so far (default 25; 0: no limit)",
+        help="stop the epochs after this many minutes, keeping the best epoch so far (default 28; 0: no limit)",
     )
     train.add_argument("--out", help="write the model folder here instead of var/models/<version> (then it is never promoted)")
     train.add_argument("--warehouse", help="warehouse file (default var/warehouse.duckdb)")
