@@ -1,0 +1,85 @@
+"""Score a model folder on the held-out hand-written posts (``models/corpus/heldout``), never trained on.
+
+Run as ``python -m models.corpus.score_heldout [--model DIR]`` (default: the champion). It prints,
+through the served path and the model's own thresholds, per-label precision / recall / F1, macro-F1
+and the share of posts without a label that get a flag, overall and per part, with 95 % intervals.
+The figures are for reading only: choosing a model or a threshold on them would spend the held-out
+set (see ``heldout/README.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from maraude import LABELS
+from models.corpus.build import CORPUS_DIR, CorpusError, read_parts
+
+HELDOUT_DIR = CORPUS_DIR / "heldout"
+
+
+def score_heldout(classifier, records: list[dict], n_boot: int = 1000) -> dict:
+    """Figures of ``classifier`` (``predict_proba`` and ``thresholds``) on ``records``: all posts and per part."""
+    from models.evaluate import compute_metrics, wilson_interval
+
+    probs = classifier.predict_proba([record["text"] for record in records])
+    y = np.array([[label in record["labels"] for label in LABELS] for record in records], dtype=int)
+    cut = np.array([classifier.thresholds[label] for label in LABELS])
+    flagged_any = (probs >= cut).any(axis=1)
+    parts = np.array([record["part"] for record in records])
+    report = {}
+    for name in ["all", *sorted(set(parts.tolist()))]:
+        mask = np.ones(len(records), bool) if name == "all" else parts == name
+        figures = compute_metrics(y[mask], probs[mask], classifier.thresholds, n_boot=n_boot, curves=False)
+        without_label = mask & (y.sum(axis=1) == 0)
+        count, total = int(flagged_any[without_label].sum()), int(without_label.sum())
+        figures["no_label_flagged"] = {"flagged": count, "n": total, "rate": count / max(total, 1), "ci": list(wilson_interval(count, total))}
+        report[name] = figures
+    return report
+
+
+def report_lines(report: dict) -> list[str]:
+    """Readable lines of :func:`score_heldout` output."""
+    lines = []
+    for name, figures in report.items():
+        macro = figures["macro"]
+        low, high = macro.get("ci", {}).get("f1", [float("nan")] * 2)
+        flagged = figures["no_label_flagged"]
+        lines.append(
+            f"{name}: {figures['n']} posts, macro-F1 {macro['f1']:.3f} [{low:.3f}-{high:.3f}], "
+            f"posts without a label flagged {flagged['rate']:.1%} ({flagged['flagged']}/{flagged['n']}, "
+            f"CI {flagged['ci'][0]:.1%}-{flagged['ci'][1]:.1%})"
+        )
+        for label in LABELS:
+            entry = figures["labels"][label]
+            lines.append(
+                f"  {label:<10} support {entry['support']:>3}  precision {entry['precision']:.3f}  "
+                f"recall {entry['recall']:.3f}  F1 {entry['f1']:.3f}"
+            )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: load the model, score the held-out parts, print the figures."""
+    parser = argparse.ArgumentParser(prog="python -m models.corpus.score_heldout", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="model folder (default: the champion)")
+    parser.add_argument("--parts", type=Path, default=HELDOUT_DIR, help="folder of the held-out *.jsonl parts")
+    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals (0: none)")
+    args = parser.parse_args(argv)
+    from models.inference import Classifier, load_champion
+
+    try:
+        records = read_parts(args.parts)
+    except CorpusError as error:
+        print(error, file=sys.stderr)
+        return 1
+    classifier = Classifier.load(args.model) if args.model else load_champion()
+    print("\n".join(report_lines(score_heldout(classifier, records, n_boot=args.bootstrap))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
