@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from models.corpus.build import CorpusError, build, normalise, read_parts, split_of
+from models.corpus.build import (
+    CORPUS_PATH,
+    DATA_CARD_PATH,
+    CorpusError,
+    build,
+    corpus_hash,
+    load_corpus,
+    normalise,
+    read_parts,
+    requirement_checks,
+    split_of,
+)
 from tests.models_train_fixtures import write_jsonl
 
 
@@ -114,8 +125,6 @@ def test_data_card_reports_real_counts_and_unmet_requirements(tmp_path):
 def test_committed_corpus_is_the_build_of_the_committed_parts_and_meets_every_requirement(tmp_path):
     # Training reads corpus.jsonl, writers edit parts/: a part added without a rebuild would be
     # silently left out of training, and a hand edit of corpus.jsonl would not match its data card.
-    from models.corpus.build import CORPUS_PATH, DATA_CARD_PATH, corpus_hash, load_corpus, requirement_checks
-
     report = build(out_path=tmp_path / "corpus.jsonl", card_path=None)
     committed = load_corpus(CORPUS_PATH)
     assert committed == load_corpus(tmp_path / "corpus.jsonl"), "run `python -m models.corpus.build`"

@@ -136,7 +136,7 @@ def test_redact_keeps_ordinary_words_that_triggers_took_for_names(redactor, text
 @pytest.mark.parametrize("word", ["CDI", "CDD", "SMIC", "CEJ", "CIO", "CPAS", "Actiris", "Cégep", "Rhéto", "Parcoursup"])
 def test_redact_keeps_contract_and_institution_words_where_a_signature_could_stand(redactor, word):
     # "signé. CDI." (I signed a permanent contract) looks like a signature to spaCy's NER, which
-    # took the contract for a name: the post lost its meaning and the classifier read a goodbye.
+    # took the contract for a name and the post lost what it was about.
     text = f"signé. {word}. je crois que j'ai souri toute la journée"
     assert redactor.redact(text) == text
     assert redactor.redact(f"signé. {word}. Kevin Dupont m'a appelé") == f"signé. {word}. <PERSONNE> m'a appelé"
