@@ -319,9 +319,9 @@ model still flagged 5.1% and a blind audit of its flags found no signal in any o
 few of the plain everyday posts that make up most of a real feed (sport and games, news and politics
 threads, daily life, short replies and reactions). Each has about 22% positives written in the same
 registers, so that a topic never becomes a shortcut. Two more parts of that round (long forum and
-Reddit messages, young adults' everyday posts) are kept out of training in `heldout/`: see its README. Nobody read the real posts or used them to write or
-select training posts (the writers were told never to open them), but the real-post flag rate of later
-models is no longer a fully blind estimate.
+Reddit messages, young adults' everyday posts) are kept out of training in `heldout/`: see its README.
+Nobody read the real posts or used them to write or select training posts (the writers were told never
+to open them), but the real-post flag rate of later models is no longer a fully blind estimate.
 
 ## Intended use
 Training and evaluating the Maraude classifier of four signals about the author's own situation

@@ -23,20 +23,20 @@ HELDOUT_DIR = CORPUS_DIR / "heldout"
 
 def score_heldout(classifier, records: list[dict], n_boot: int = 1000) -> dict:
     """Figures of ``classifier`` (``predict_proba`` and ``thresholds``) on ``records``: all posts and per part."""
-    from models.evaluate import compute_metrics, wilson_interval
+    from models.evaluate import compute_metrics, flag_rates
 
     probs = classifier.predict_proba([record["text"] for record in records])
     y = np.array([[label in record["labels"] for label in LABELS] for record in records], dtype=int)
-    cut = np.array([classifier.thresholds[label] for label in LABELS])
-    flagged_any = (probs >= cut).any(axis=1)
     parts = np.array([record["part"] for record in records])
+    without_label = y.sum(axis=1) == 0
+    # The false-alarm figure of the realdata evaluation, on the posts without a label, per part.
+    rates = flag_rates(probs[without_label], classifier.thresholds, parts[without_label])
     report = {}
     for name in ["all", *sorted(set(parts.tolist()))]:
         mask = np.ones(len(records), bool) if name == "all" else parts == name
         figures = compute_metrics(y[mask], probs[mask], classifier.thresholds, n_boot=n_boot, curves=False)
-        without_label = mask & (y.sum(axis=1) == 0)
-        count, total = int(flagged_any[without_label].sum()), int(without_label.sum())
-        figures["no_label_flagged"] = {"flagged": count, "n": total, "rate": count / max(total, 1), "ci": list(wilson_interval(count, total))}
+        rate = rates["all" if name == "all" else f"source={name}"]
+        figures["no_label_flagged"] = {**rate["any"], "n": rate["n"]}
         report[name] = figures
     return report
 
