@@ -320,6 +320,15 @@ few of the plain everyday posts that make up most of a real feed (sport and game
 threads, daily life, short replies and reactions). Each has about 22% positives written in the same
 registers, so that a topic never becomes a shortcut. Two more parts of that round (long forum and
 Reddit messages, young adults' everyday posts) are kept out of training in `heldout/`: see its README.
+Parts `o` to `r` were written after the fourth model still flagged 4.2%, and after its validation
+errors showed that hostile posts (contempt, insults, rage at others), bored hyperbole and resolved
+distress told in retrospect still got high distress scores: short angry tweets and comments (`o`),
+flame wars on forums (`p`), gaming and streaming trash talk (`r`), each with 15-20% positives in the
+same voice, and contrast pairs (`q`): two posts sharing words and topic with different labels
+(cheerful and masking smiles, resolved and current distress, death wishes at others and at oneself,
+someone else's situation and the author's, prevention messages and plots and the author's own words).
+Five validation posts were quoted to their writers as examples of those errors, so the validation
+figures on those five posts are not blind.
 Nobody read the real posts or used them to write or select training posts (the writers were told never
 to open them), but the real-post flag rate of later models is no longer a fully blind estimate.
 
