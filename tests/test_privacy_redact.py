@@ -143,6 +143,44 @@ def test_redact_keeps_contract_and_institution_words_where_a_signature_could_sta
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "depuis Noël je sors plus de ma chambre",
+        "avant Noël j'allais encore en cours",
+        "les vacances de Noël sont finies et j'y suis pas retourné",
+        "joyeux Noël à ceux qui sont seuls ce soir",
+        "le père Noël existe pas",
+    ],
+)
+def test_redact_keeps_christmas_where_the_words_before_make_it_the_holiday(redactor, text):
+    # "Noël" is also a first name: redacted, "depuis Noël" lost the duration cue that features/
+    # reads, and the name grew over the next word ("le père <PERSONNE> pas").
+    assert redactor.redact(text) == text
+
+
+def test_since_christmas_survives_redaction_as_a_duration_cue(redactor):
+    from datetime import datetime
+
+    from features.cues import extract_cues
+
+    redacted = redactor.redact("depuis Noël je sors plus de ma chambre")
+    assert extract_cues(redacted, datetime(2026, 2, 3)).duration_days == 40
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("j'ai parlé à Noël hier", "j'ai parlé à <PERSONNE> hier"),
+        ("merci Noël", "merci <PERSONNE>"),
+        ("Noël Dupont m'a appelé", "<PERSONNE> m'a appelé"),
+        ("depuis Noël Dupont me parle plus", "depuis <PERSONNE> me parle plus"),
+    ],
+)
+def test_redact_still_removes_noel_the_person(redactor, text, expected):
+    assert redactor.redact(text) == expected
+
+
+@pytest.mark.parametrize(
     "disguised",
     [
         "appelle le ０６ ３９ ９８ １２ ３４",  # fullwidth digits
