@@ -24,12 +24,14 @@ The saved folder is a plain ``AutoModelForSequenceClassification`` folder (see d
   With all blocks trained, lowercasing moved validation macro-F1 from 0.914 to 0.910 (noise), the
   distress flags on posts without distress from 3.8 % to 3.2 % and the flagged share of posts
   without any label from 4.9 % to 4.4 %;
-- four epochs (about 25 minutes on 2 cores for the 4,824 training posts): on the 855 validation
+- four epochs (about 27 minutes on 2 cores for the 5,507 training posts): on the 855 validation
   posts of parts a-h, a fourth epoch raised macro-F1 from 0.910 to 0.931 and cut the distress flags
   on posts without distress from 3.2 % to 2.5 % and the flagged share of posts without a label from
   4.4 % to 3.6 % (5,700-post corpus). With parts i-l added (everyday posts), the same 855 posts gave
   0.932, 2.6 % and 3.3 %; adding the two held-out parts too (``models/corpus/heldout``) gave 0.925,
-  3.1 % and 4.0 %, and three epochs on that larger corpus 0.923, 4.1 % and 4.9 %;
+  3.1 % and 4.0 %, and three epochs on that larger corpus 0.923, 4.1 % and 4.9 %. Parts o-r
+  (hostile posts, flame wars, trash talk, contrast pairs) did not move the 1,028 validation posts
+  of parts a-l not quoted to their writers: 0.930, 2.0 % and 1.9 % against 0.937, 1.8 % and 1.7 %;
 - rare labels get a positive weight in the loss (``sqrt(negatives / positives)``, capped);
 - batches are grouped by length so little time goes to padding;
 - after each epoch the validation macro-F1 (at per-label best thresholds) decides early stopping,
