@@ -1,13 +1,19 @@
-"""The held-out hand-written parts: valid, never in the training corpus, scored by ``score_heldout``."""
+"""The held-out and forum selection parts: valid, never in the training corpus, scored by ``score_heldout``."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from models.corpus.build import CORPUS_PATH, _near_duplicate_pairs, load_corpus, normalise, read_parts
-from models.corpus.score_heldout import HELDOUT_DIR, main
+from models.corpus.score_heldout import DEV_DIR, HELDOUT_DIR, main
 from models.tiny import make_tiny_model_dir
 from tests.models_train_fixtures import write_jsonl
+
+
+def _crossing_near_duplicates(first: list[dict], second: list[dict]) -> list[tuple[str, str]]:
+    texts = [normalise(r["text"]) for r in first] + [normalise(r["text"]) for r in second]
+    return [(first[a]["id"], second[b - len(first)]["id"]) for a, b in _near_duplicate_pairs(texts, 0.9) if a < len(first) <= b]
 
 
 def test_heldout_parts_are_valid_and_share_no_post_with_the_training_corpus():
@@ -16,9 +22,19 @@ def test_heldout_parts_are_valid_and_share_no_post_with_the_training_corpus():
     assert len(heldout) >= 600
     assert not {r["id"] for r in heldout} & {r["id"] for r in corpus}
     assert not {normalise(r["text"]) for r in heldout} & {normalise(r["text"]) for r in corpus}
-    texts = [normalise(r["text"]) for r in corpus] + [normalise(r["text"]) for r in heldout]
-    crossing = [(a, b) for a, b in _near_duplicate_pairs(texts, 0.9) if a < len(corpus) <= b]
-    assert crossing == [], "a held-out post nearly repeats a training post"
+    assert _crossing_near_duplicates(corpus, heldout) == [], "a held-out post nearly repeats a training post"
+
+
+def test_forum_selection_set_is_valid_long_and_apart_from_corpus_and_heldout():
+    dev = read_parts(DEV_DIR)
+    corpus, heldout = load_corpus(CORPUS_PATH), read_parts(HELDOUT_DIR)
+    assert len(dev) >= 500
+    # It exists for long forum messages: a set of one-liners would not measure that failure.
+    assert np.median([len(r["text"].split()) for r in dev]) >= 50
+    assert sum(not r["labels"] for r in dev) / len(dev) >= 0.75
+    for other in (corpus, heldout):
+        assert not {r["id"] for r in dev} & {r["id"] for r in other}
+        assert _crossing_near_duplicates(other, dev) == []
 
 
 def _post(pid, text, labels=()):

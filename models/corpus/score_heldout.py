@@ -19,6 +19,8 @@ from maraude import LABELS
 from models.corpus.build import CORPUS_DIR, CorpusError, read_parts
 
 HELDOUT_DIR = CORPUS_DIR / "heldout"
+DEV_DIR = CORPUS_DIR / "dev"
+"""The forum selection set: scored the same way, used to choose between training settings (see its README)."""
 
 
 def score_heldout(classifier, records: list[dict], n_boot: int = 1000) -> dict:
@@ -66,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: load the model, score the held-out parts, print the figures."""
     parser = argparse.ArgumentParser(prog="python -m models.corpus.score_heldout", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="model folder (default: the champion)")
-    parser.add_argument("--parts", type=Path, default=HELDOUT_DIR, help="folder of the held-out *.jsonl parts")
+    parser.add_argument(
+        "--parts", type=Path, default=HELDOUT_DIR,
+        help=f"folder of the *.jsonl parts to score (default: the held-out set; the forum selection set is {DEV_DIR.relative_to(CORPUS_DIR.parent.parent)})",
+    )
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals (0: none)")
     args = parser.parse_args(argv)
     from models.inference import Classifier, load_champion
