@@ -4,7 +4,8 @@ Run as ``python -m models.corpus.score_heldout [--model DIR]`` (default: the cha
 through the served path and the model's own thresholds, per-label precision / recall / F1, macro-F1
 and the share of posts without a label that get a flag, overall and per part, with 95 % intervals.
 The figures are for reading only: choosing a model or a threshold on them would spend the held-out
-set (see ``heldout/README.md``).
+set (see ``heldout/README.md``). ``--parts models/corpus/dev`` scores the forum selection set the same
+way; that set is meant for choosing between training settings (see ``dev/README.md``).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def report_lines(report: dict) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: load the model, score the held-out parts, print the figures."""
+    """Command line: load the model, score the parts of ``--parts`` (default: held-out), print the figures."""
     parser = argparse.ArgumentParser(prog="python -m models.corpus.score_heldout", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="model folder (default: the champion)")
     parser.add_argument(
