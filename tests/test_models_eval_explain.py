@@ -59,3 +59,14 @@ def test_mismatched_inputs_are_refused():
         explain(PlantedWordClassifier(), ["a", "b"], [["distress"]])
     with pytest.raises(ValueError, match="unknown labels"):
         explain(PlantedWordClassifier(), ["a"], [["sadness"]])
+
+
+def test_a_long_post_is_explained_on_its_head_and_tail_like_the_model_reads_it():
+    filler = " ".join(f"mot{i}" for i in range(300))
+    # The signal sits near the end, where head-and-tail truncation keeps it; a head-only cut would lose it.
+    text = f"début {filler} le pont ce soir"
+    classifier = PlantedWordClassifier()
+    [result] = explain(classifier, [text], [["distress"]], top_k=1)
+    assert result["distress"][0][0] == "pont"
+    scored = classifier.calls[0][0].split()
+    assert len(scored) == 128 and scored[0] == "début" and scored[-1] == "soir"
