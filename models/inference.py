@@ -48,6 +48,12 @@ HEAD_SHARE = 0.25
 
 CHAMPION_FILE = "CHAMPION"
 
+TOKENS_PER_BATCH_POST = 64
+"""Length-sorted batches hold at most ``batch_size * TOKENS_PER_BATCH_POST`` padded tokens, so a
+batch of long posts holds fewer of them: with 192-token inputs, a full batch of 32 led by one long
+forum message padded 31 shorter posts to its length. On 2 cores, the bench's 1,000 test posts scored
+in four calls of 250 (as ``maraude bench classify`` does) went from 80 to 104 posts/s."""
+
 
 class NoChampionError(FileNotFoundError):
     """No champion model has been promoted yet."""
@@ -325,7 +331,10 @@ class Classifier:
             order = np.argsort([-len(ids) for ids in encoded], kind="stable")
         else:
             order = np.arange(len(texts))
-        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        if sort_by_length:
+            batches = _token_capped_batches(order, [len(ids) for ids in encoded], batch_size)
+        else:
+            batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
         def score(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
             # inference_mode is thread-local: each worker enters it itself
@@ -381,6 +390,18 @@ class Classifier:
         limits = np.array([self.thresholds[label] for label in self.labels], dtype=np.float64)
         flagged = probs >= limits
         return [[label for label, on in zip(self.labels, row) if on] for row in flagged]
+
+
+def _token_capped_batches(order: np.ndarray, lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+    """Consecutive slices of ``order`` (longest first) of at most ``batch_size`` posts and
+    ``batch_size * TOKENS_PER_BATCH_POST`` padded tokens (a batch's first post sets its width)."""
+    budget = batch_size * TOKENS_PER_BATCH_POST
+    batches, start = [], 0
+    while start < len(order):
+        size = max(1, min(batch_size, budget // max(1, lengths[order[start]])))
+        batches.append(order[start : start + size])
+        start += size
+    return batches
 
 
 def champion_version(settings=None) -> str:

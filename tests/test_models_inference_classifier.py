@@ -242,3 +242,15 @@ def test_smoothing_keeps_the_float32_function_and_lets_int8_cover_every_encoder_
     probabilities = quantised.predict_proba(POSTS)
     assert ((probabilities > 0) & (probabilities < 1)).all()
     assert np.abs(probabilities - reference).max() < 0.1
+
+
+def test_length_sorted_batches_of_long_posts_are_smaller_and_cover_every_post_once():
+    from models.inference import TOKENS_PER_BATCH_POST, _token_capped_batches
+
+    lengths = [190] * 5 + [40] * 60
+    order = np.argsort([-length for length in lengths], kind="stable")
+    batches = _token_capped_batches(order, lengths, batch_size=32)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    assert all(len(batch) * lengths[batch[0]] <= 32 * TOKENS_PER_BATCH_POST for batch in batches)
+    assert len(batches[0]) == 32 * TOKENS_PER_BATCH_POST // 190  # the long posts make the first batch smaller
+    assert max(len(batch) for batch in batches) == 32
