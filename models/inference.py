@@ -329,12 +329,9 @@ class Classifier:
             # Longest first: each batch's padding (wasted compute) is minimal, and the short batches
             # at the end even out the workers' loads.
             order = np.argsort([-len(ids) for ids in encoded], kind="stable")
-        else:
-            order = np.arange(len(texts))
-        if sort_by_length:
             batches = _token_capped_batches(order, [len(ids) for ids in encoded], batch_size)
         else:
-            batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+            batches = [np.arange(start, min(start + batch_size, len(texts))) for start in range(0, len(texts), batch_size)]
 
         def score(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
             # inference_mode is thread-local: each worker enters it itself
