@@ -338,6 +338,14 @@ with the signal in one or two sentences in the middle of a message about somethi
 then rebalanced the transitions the writers had put around the signal ("bref", "faut dire que", "vu
 que"), which had become more frequent in positives than in negatives, by editing 101 posts without
 changing any label.
+Parts `y`, `z` and `za` (long, median about 93 words) and `zb` and `zc` (30 to 65 words) were written
+after the sixth model still flagged 3.9%, when the training split showed that length gave the label
+away: posts under 15 words carried no label 88% of the time, posts of 30 to 50 words 40% and posts over
+120 words 36%, while real messages are often long and almost never a signal. They hold 780 ordinary
+messages with no label (jvc forum and Reddit `y`, comments and threads `z`, Discord, Twitch, SMS and
+Reddit `za`, the same registers at medium length in `zb` and `zc`): about 60% plain everyday posts
+(help requests, games, reviews, sport, anecdotes, announcements) and 40% hard ones (strong everyday
+words, stress of people who are at school or at work, world news, calm grief, a friend's problem).
 Nobody read the real posts or used them to write or select training posts (the writers were told never
 to open them), but the real-post flag rate of later models is no longer a fully blind estimate.
 
