@@ -3,7 +3,7 @@
 
 Manual by default (trigger it from the UI or `airflow dags trigger maraude_train`); set the
 environment variable `MARAUDE_TRAIN_SCHEDULE` (e.g. `@weekly`) where the scheduler runs to make it
-periodic. Training takes about 25 minutes on 2 CPU cores.
+periodic. Training takes about 28 minutes on 2 CPU cores.
 
 1. **build_corpus** — merges the hand-written parts (`models/corpus/parts`) and adds reviewed
    feedback: posts of cases whose latest review set `labels_confirmed`, labelled with the flagged

@@ -28,8 +28,8 @@ The saved folder is a plain ``AutoModelForSequenceClassification`` folder (see d
   With all blocks trained, lowercasing moved validation macro-F1 from 0.914 to 0.910 (noise), the
   distress flags on posts without distress from 3.8 % to 3.2 % and the flagged share of posts
   without any label from 4.9 % to 4.4 %;
-- inputs of up to 192 tokens (``max_length``), three epochs, about 25 minutes on 2 cores for the
-  6,607 training posts. Real forum messages are long (a median of 128 tokens in the forum selection
+- inputs of up to 192 tokens (``max_length``), three epochs, about 28 minutes on 2 cores for the
+  6,607 training posts (1,687 s in the demo). Real forum messages are long (a median of 128 tokens in the forum selection
   set ``models/corpus/dev``) while the corpus was short (median 34 tokens, under 1 % over 96), so
   a model reading 96 tokens lost the middle of forum messages and had never seen a long one. Parts
   u-x added 800 long messages, half of them with the signal in the middle. Two seeds of this setting

@@ -18,7 +18,7 @@ def register(commands, bench_commands) -> None:
         ),
     )
     train.add_argument("--base", help="base model: a folder or a name under var/base (default: multilingual-e5-small)")
-    train.add_argument("--epochs", type=int, help="maximum epochs (default 4; early stopping may end sooner)")
+    train.add_argument("--epochs", type=int, help="maximum epochs (default 3; early stopping may end sooner)")
     train.add_argument(
         "--max-minutes",
         type=float,
