@@ -16,12 +16,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from models.inference import HEAD_SHARE
+from models.inference import head_and_tail
 
 MAX_WORDS = 128
-"""Longer posts are explained on a head and a tail of words, split as :func:`models.inference.encode_texts`
-splits tokens (a quarter, then three quarters): the words the model reads, since a long message often
-says the thing that matters in its middle or at its end. 128 words is about 192 tokens of French."""
+"""Longer posts are explained on a head and a tail of words (a quarter, then three quarters), cut by
+:func:`models.inference.head_and_tail` as the model's input is: the words the model reads, since a
+long message often says the thing that matters in its middle or at its end. 128 words is about 192
+tokens of French."""
 
 _WORD = re.compile(r"\S+")
 FUNCTION_WORDS = frozenset(
@@ -38,14 +39,6 @@ def _display(word: str) -> str:
     """The word without surrounding punctuation (kept as is when nothing else remains, e.g. an emoji)."""
     stripped = _EDGE_PUNCTUATION.sub("", word)
     return stripped or word
-
-
-def _visible_words(text: str) -> list[str]:
-    words = _WORD.findall(text)
-    if len(words) <= MAX_WORDS:
-        return words
-    head = int(MAX_WORDS * HEAD_SHARE)
-    return words[:head] + words[len(words) - (MAX_WORDS - head) :]
 
 
 def explain(
@@ -73,7 +66,7 @@ def explain(
             raise ValueError(f"unknown labels {unknown}; the classifier knows {list(classifier.labels)}")
         if not labels:
             continue
-        words = _visible_words(text)
+        words = head_and_tail(_WORD.findall(text), MAX_WORDS)
         if not words:
             continue
         candidates = [i for i, word in enumerate(words) if _display(word).lower() not in FUNCTION_WORDS]

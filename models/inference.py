@@ -97,16 +97,17 @@ def encode_texts(tokenizer, texts: Sequence[str], max_length: int, text_prefix: 
     budget = max_length - len(before) - len(after)
     if budget < 2:
         raise ValueError(f"max_length {max_length} leaves no room for text between the special tokens")
-    head = max(1, int(budget * HEAD_SHARE))
-    tail = budget - head
     encodings = backend.encode_batch([text_prefix + text for text in texts], add_special_tokens=False)
-    encoded = []
-    for encoding in encodings:
-        ids = encoding.ids
-        if len(ids) > budget:
-            ids = ids[:head] + ids[len(ids) - tail :]
-        encoded.append(before + ids + after)
-    return encoded
+    return [before + head_and_tail(encoding.ids, budget) + after for encoding in encodings]
+
+
+def head_and_tail(items: list, budget: int) -> list:
+    """``items`` when they fit in ``budget``, else their first quarter (:data:`HEAD_SHARE`) and last
+    three quarters of ``budget``: how the model truncates tokens and how explanations pick words."""
+    if len(items) <= budget:
+        return items
+    head = max(1, int(budget * HEAD_SHARE))
+    return items[:head] + items[len(items) - (budget - head) :]
 
 
 SMOOTHING_FILE = "int8_smoothing.safetensors"
